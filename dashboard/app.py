@@ -23,7 +23,7 @@ from perfmodel.viz import (
 )
 
 AUTO = "auto"
-DEFAULT_MODEL, DEFAULT_DEVICE, DEFAULT_ENGINE = "llama-3.1-8b", "h100-sxm-80gb", "vllm"
+DEFAULT_MODEL, DEFAULT_DEVICE = "llama-3.1-8b", "h100-sxm-80gb"
 
 
 def _index(options: list[str], preferred: str) -> int:
@@ -45,7 +45,7 @@ def sidebar() -> dict | None:
     hardware = sb.text_input("…or custom device/system YAML path (overrides)", key="hardware_path").strip() \
         or hardware
     engines = list(engine_files())
-    engine = sb.selectbox("Engine", engines, index=_index(engines, DEFAULT_ENGINE), key="engine")
+    engine = sb.selectbox("Engine", engines, index=_index(engines, pm.DEFAULT_ENGINE), key="engine")
 
     sb.header("Precision")
     dtypes = list(DTYPES)

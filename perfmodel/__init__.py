@@ -23,6 +23,7 @@ from perfmodel.cost import (  # noqa: E402
     max_batch_size,
     step_cost,
 )
+from perfmodel.cost.engine import DEFAULT_ENGINE  # noqa: E402
 from perfmodel.errors import DoesNotFitError, PerfModelError, SpecError, UnknownIdError  # noqa: E402
 from perfmodel.specs import (  # noqa: E402
     Device,
@@ -36,7 +37,7 @@ from perfmodel.specs import (  # noqa: E402
 )
 
 __all__ = [
-    "Batch", "BatchStats", "Device", "DoesNotFitError", "EngineProfile", "Estimate", "FitWarning",
+    "DEFAULT_ENGINE", "Batch", "BatchStats", "Device", "DoesNotFitError", "EngineProfile", "Estimate", "FitWarning",
     "ModelArch", "Parallelism", "PerfModelError", "Precision", "SpecError", "System", "UnknownIdError",
     "estimate", "kernel_time", "kv_bytes", "load_device", "load_engine", "load_model", "load_system", "max_batch_size",
     "model_from_hf_dict", "resolve_system", "step_cost",

@@ -114,11 +114,14 @@ def uncertainty(engine: EngineProfile, device: Device) -> dict[str, Any]:
     if engine.name == "ideal":
         return {"rel": None, "basis": "ideal engine: a speed-of-light bound, not a prediction"}
     fit = engine.fit or {}
-    bands = fit.get("uncertainty") if engine.calibrated else None
+    bands = fit.get("uncertainty")
     if not bands and engine.calibrated and str(fit.get("source", "")).startswith("perfmodel probe"):
         return {"rel": PROBE_ENGINE_BAND, "basis": "engine fitted to a probe bundle; band from the end-to-end check"}
     if not bands:
         return {"rel": UNFITTED_ENGINE_BAND, "basis": f"engine '{engine.name}' not fitted to measurements"}
+    if not engine.calibrated:
+        return {"rel": float(bands["unseen_device_rel"]),
+                "basis": f"engine '{engine.name}' not fitted: cross-validated error on held-out engines"}
     seen = device.calibration is not None or device.fitted_efficiency is not None
     key = "seen_device_rel" if seen else "unseen_device_rel"
     basis = ("cross-validated error on held-out models, device fitted" if seen

@@ -17,7 +17,7 @@ from rich.table import Table
 
 import perfmodel as pm
 from perfmodel.cli_common import err, fail, out, print_json
-from perfmodel.cost.engine import engine_files, load_engine
+from perfmodel.cost.engine import DEFAULT_ENGINE, engine_files, load_engine
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.catalog import device_files, load_device, load_model, load_system, model_files, system_files
 from perfmodel.specs.detect import detect_local_cpu
@@ -44,7 +44,7 @@ def estimate(
     weight_dtype: Annotated[str, typer.Option("--weight-dtype")] = "bf16",
     kv_dtype: Annotated[str | None, typer.Option("--kv-dtype")] = None,
     act_dtype: Annotated[str | None, typer.Option("--act-dtype")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="Engine profile (default: default)")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help=f"Engine profile (default: {DEFAULT_ENGINE})")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object in SI units")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 when it does not fit in memory")] = False,
     breakdown: Annotated[bool, typer.Option("--breakdown", help="Also print the per-operator table")] = False,
@@ -181,13 +181,16 @@ def model_show(ref: str) -> None:
 
 @engine_app.command("list")
 def engine_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List engine profiles and whether each is fitted to measurements."""
+    """List engine profiles: software versions, the hardware their data covers, and whether each is fitted."""
     engines = [load_engine(n) for n in engine_files()]
     if as_json:
-        print_json({e.name: {"calibrated": e.calibrated, "description": e.description} for e in engines})
+        print_json({e.name: {"calibrated": e.calibrated, "default": e.name == DEFAULT_ENGINE, "family": e.family,
+                             "software": e.software, "hardware": list(e.hardware), "description": e.description}
+                    for e in engines})
         return
-    _catalog_table("engines", [(e.name, "fitted" if e.calibrated else "prior", e.description) for e in engines],
-                   ("name", "status", "description"))
+    rows = [(e.name + (" (default)" if e.name == DEFAULT_ENGINE else ""), "fitted" if e.calibrated else "prior",
+             e.software or "", ", ".join(e.hardware) or "none", e.description) for e in engines]
+    _catalog_table("engines", rows, ("name", "status", "software", "data covers", "description"))
 
 
 def _print_summary_tables(errors, title: str) -> None:

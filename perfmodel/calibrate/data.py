@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfmodel.cost.engine import DEFAULT_ENGINE
 from perfmodel.errors import SpecError
 
 E2E_QUANTITIES = ("ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s")
@@ -18,7 +19,7 @@ KERNEL_COLUMNS = ("hardware", "model", "tensor_parallel", "dtype", "num_tokens",
 KERNEL_OPERATORS = {"qkv_proj": "qkv_proj", "o_proj": "o_proj", "gate_up_proj": "mlp_up", "down_proj": "mlp_down",
                     "mlp_up": "mlp_up", "mlp_down": "mlp_down"}
 RELIABILITY_WEIGHT = {"A": 1.0, "B": 0.8, "B-": 0.6, "C": 0.4}
-UNKNOWN_ENGINE = "default"
+UNKNOWN_ENGINE = DEFAULT_ENGINE  # a row that names no engine is scored with the default profile
 KERNEL_ENGINE = "kernels"
 
 

@@ -10,7 +10,15 @@ from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
 
 import perfmodel as pm
-from perfmodel.calibrate.params import ENGINE_PARAMS, GLOBAL_PARAMS, Param, apply, build_params
+from perfmodel.calibrate.params import (
+    ENGINE_FIELDS,
+    ENGINE_PARAMS,
+    GLOBAL_PARAMS,
+    Param,
+    apply,
+    build_params,
+    engine_prior,
+)
 from perfmodel.calibrate.predict import predict
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.specs.device import Device
@@ -22,8 +30,21 @@ MISSING_PENALTY = 10.0
 def prior_engine(name: str) -> EngineProfile:
     """The named profile with every fitted field reset to its prior (nothing learned from data)."""
     base = pm.load_engine(name)
-    update = {n: prior for n, prior, *_ in GLOBAL_PARAMS + ENGINE_PARAMS}
+    update = {field: engine_prior(base, field) for field in ENGINE_FIELDS}
     return base.model_copy(update=update | {"calibrated": False, "fit": None})
+
+
+def grouped_query_models(models) -> set[str]:
+    """Ids among `models` whose attention shares KV heads across query heads (GQA/MQA, not MLA)."""
+    out = set()
+    for model_id in set(models):
+        try:
+            model = pm.load_model(model_id)
+        except pm.PerfModelError:
+            continue
+        if not model.mla and model.kv_heads < model.num_heads:
+            out.add(model_id)
+    return out
 
 
 def prior_device(device_id: str) -> Device:
@@ -73,10 +94,10 @@ def fit(table: pd.DataFrame, *, x0: dict[str, float] | None = None, max_nfev: in
     engine_names = sorted(set(table["engine"]))
     base_engines = {name: prior_engine(name) for name in engine_names}
     base_devices = {d: prior_device(d) for d in sorted(set(table["hardware"]))}
-    params = build_params(engine_names, base_devices.values())
+    params = build_params(table, base_engines, base_devices, grouped_query_models(table["model"]))
     measured = table["value"].to_numpy()
     weights = table["weight"].to_numpy()
-    priors = np.array([p.to_internal(p.prior) if not (not p.log and p.prior == 0) else 0.0 for p in params])
+    priors = np.array([p.to_internal(p.prior) for p in params])
     sigmas = np.array([p.sigma for p in params])
     lower, upper = np.array([p.bounds() for p in params]).T
     start = priors.copy()
@@ -109,23 +130,40 @@ def prior_predictions(table: pd.DataFrame) -> np.ndarray:
 
 
 GROUP_COLUMNS = {"device": "hardware", "model": "model", "source": "source", "engine": "engine"}
-NOT_TYPICAL_ENGINES = {"default", "kernels"}  # unnamed research stacks and isolated kernels
+
+
+def is_current_profile(engine: EngineProfile) -> bool:
+    """A named engine's profile for its current major version (`vllm`, not `vllm-v0` or `research-2023`)."""
+    return engine.family is not None and engine.family == engine.name
 
 
 def generic_engine(engines: dict[str, EngineProfile]) -> EngineProfile:
-    """A typical engine: the geometric mean (arithmetic for linear parameters) of the fitted named engines.
+    """A typical engine: the geometric mean (arithmetic for linear parameters) of the current engine profiles.
 
-    Used for engine names that have no profile of their own.
+    Used for engine names that have no profile of their own. Profiles of old versions, unnamed
+    research stacks and isolated kernels are left out.
     """
-    named = [e for name, e in sorted(engines.items()) if name not in NOT_TYPICAL_ENGINES]
-    base = prior_engine("generic") if "generic" in pm.cost.engine_files() else prior_engine("default")
-    if not named:
+    current = [e for _name, e in sorted(engines.items()) if is_current_profile(e)]
+    base = prior_engine("generic")
+    if not current:
         return base.model_copy(update={"name": "generic"})
     update: dict[str, float] = {}
     for name, *_rest, log in GLOBAL_PARAMS + ENGINE_PARAMS:
-        values = np.array([getattr(e, name) for e in named], dtype=float)
+        values = np.array([getattr(e, name) for e in current], dtype=float)
         update[name] = float(np.exp(np.mean(np.log(values)))) if log else float(np.mean(values))
     return base.model_copy(update=update | {"name": "generic", "calibrated": True})
+
+
+def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
+    """Every shipped current-version profile: fitted where the data had rows, else its priors with the fitted
+    global physics."""
+    shared = {p.name: p.to_value(v) for p, v in zip(result.params, result.values, strict=True) if p.scope == "global"}
+    out = {}
+    for name in pm.cost.engine_files():
+        engine = result.engines.get(name) or prior_engine(name).model_copy(update=shared)
+        if is_current_profile(engine):
+            out[name] = engine
+    return out
 
 
 def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = None, max_nfev: int = 30) -> np.ndarray:
@@ -143,8 +181,10 @@ def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = Non
         if train.empty:
             continue
         result = fit(train, x0=warm, max_nfev=max_nfev)
-        unseen = generic_engine(result.engines) if by == "engine" else None
-        engines = {name: result.engines.get(name) or unseen or prior_engine(name)
+        unseen = generic_engine(current_profiles(result)) if by == "engine" else None
+        shared = {p.name: p.to_value(v) for p, v in zip(result.params, result.values, strict=True)
+                  if p.scope == "global"}
+        engines = {name: result.engines.get(name) or unseen or prior_engine(name).model_copy(update=shared)
                    for name in set(table.loc[test, "engine"])}
         devices = {d: result.devices.get(d) or prior_device(d) for d in set(table.loc[test, "hardware"])}
         held_out[test] = predict(table[test], engines, devices)

@@ -1,20 +1,29 @@
-"""The fitted parameters: few, physical, each with a prior, bounds and a scope.
+"""The fitted parameters: few, physical, each with a prior, bounds and a scope — and only those the data identify.
 
 Scopes: `global` (shared physics: roofline sharpness, kernel launch latency), `engine:<name>`
 (overheads and kernel quality of one engine, shared across devices) and `device:<id>` (achievable
-GEMM and bandwidth fractions of one device, shared across engines). Priors keep parameters that a
-data set cannot identify at their physically motivated values.
+GEMM and bandwidth fractions of one device, shared across engines).
+
+Identifiability: a scope gets at most one free parameter per :data:`ROWS_PER_PARAM` rows it is
+fitted to, taken in the priority order of :data:`ENGINE_PARAMS` / :data:`DEVICE_PARAMS` (the
+parameters that the typical rows constrain best come first). A parameter whose physics the rows do
+not exercise (collective overhead without tensor-parallel rows, GQA re-read without GQA models) is
+never freed. Everything not freed stays at its prior: the engine's own prior where its YAML states one
+(`priors:`), else the common prior below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from perfmodel.cost.engine import DEFAULT_BANDWIDTH_EFFICIENCY, DEFAULT_GEMM_EFFICIENCY, EngineProfile
 from perfmodel.specs.device import Device, EfficiencyHints
+
+ROWS_PER_PARAM = 3
+"""A free parameter needs at least this many rows in its scope."""
 
 
 @dataclass(frozen=True)
@@ -47,21 +56,36 @@ GLOBAL_PARAMS = (
     ("roofline_sharpness", 3.0, 0.3, 1.5, 12.0, True),
     ("kernel_overhead_s", 3e-6, 0.7, 1e-7, 3e-5, True),
 )
-# name, prior, sigma, lower, upper, log
+# name, common prior, sigma, lower, upper, log — in the order they are freed.
 ENGINE_PARAMS = (
-    ("gemm_scale", 1.0, 0.3, 0.1, 1.3, True),
-    ("bandwidth_scale", 1.0, 0.15, 0.3, 1.2, True),
-    ("attention_efficiency", 0.6, 0.5, 0.05, 1.0, True),
-    ("attention_bandwidth_scale", 1.0, 0.3, 0.1, 1.2, True),
-    ("gqa_kv_reread", 0.0, 0.5, 0.0, 1.0, False),
     ("step_overhead_s", 1e-3, 1.5, 1e-6, 0.1, True),
-    ("layer_overhead_s", 2e-5, 1.2, 1e-8, 1e-3, True),
-    ("sequence_overhead_s", 1e-5, 1.2, 1e-9, 1e-3, True),
+    ("bandwidth_scale", 1.0, 0.15, 0.3, 1.2, True),
+    ("gemm_scale", 1.0, 0.3, 0.1, 1.3, True),
     ("request_overhead_s", 1e-3, 1.5, 1e-7, 0.5, True),
+    ("sequence_overhead_s", 1e-5, 1.2, 1e-9, 1e-3, True),
+    ("attention_efficiency", 0.6, 0.5, 0.05, 1.0, True),
     ("collective_overhead_s", 1e-5, 0.7, 1e-7, 1e-3, True),  # NCCL small-message all-reduce: ~3-40 µs
+    ("gqa_kv_reread", 0.0, 0.5, 0.0, 1.0, False),
+    ("attention_bandwidth_scale", 1.0, 0.3, 0.1, 1.2, True),
+    ("layer_overhead_s", 2e-5, 1.2, 1e-8, 1e-3, True),
 )
+DEVICE_PARAMS = ("bandwidth", "gemm")  # in the order they are freed
 DEVICE_SIGMA = {"gemm": 0.25, "bandwidth": 0.2}
 DEVICE_BOUNDS = {"gemm": (0.1, 1.0), "bandwidth": (0.2, 1.0)}
+ENGINE_FIELDS = tuple(name for name, *_ in GLOBAL_PARAMS + ENGINE_PARAMS)
+
+
+def common_prior(name: str) -> float:
+    """The prior of a fitted engine field when the engine states none."""
+    for field, prior, *_ in GLOBAL_PARAMS + ENGINE_PARAMS:
+        if field == name:
+            return prior
+    raise KeyError(name)
+
+
+def engine_prior(engine: EngineProfile, name: str) -> float:
+    """The prior of `name` for `engine`: its own `priors:` entry, else the common prior."""
+    return float(engine.priors.get(name, common_prior(name)))
 
 
 def device_prior(device: Device, which: str) -> float:
@@ -73,21 +97,43 @@ def device_prior(device: Device, which: str) -> float:
     return defaults[device.kind]
 
 
-def build_params(engines: Iterable[str], devices: Iterable[Device], kernel_engine: str = "kernels") -> list[Param]:
-    """Parameter list for the engines and devices present in a data set.
+def _exercised(name: str, rows: pd.DataFrame, grouped_models: set[str]) -> bool:
+    """Whether `rows` contain the physics that parameter `name` describes."""
+    if name == "collective_overhead_s":
+        return bool((rows["num_devices"] > 1).any())
+    if name == "gqa_kv_reread":
+        return bool(rows["model"].isin(grouped_models).any())
+    return True
 
+
+def build_params(table: pd.DataFrame, engines: dict[str, EngineProfile], devices: dict[str, Device],
+                 grouped_models: set[str] | None = None, kernel_engine: str = "kernels") -> list[Param]:
+    """The free parameters the rows of `table` identify (see the module docstring for the rules).
+
+    `grouped_models`: ids of the models with grouped-query attention (KV heads shared by several query heads).
     The `kernels` profile (isolated microbenchmarks) gets only the global parameters.
     """
+    grouped_models = grouped_models or set()
     params = [Param("global", *spec) for spec in GLOBAL_PARAMS]
-    for engine in sorted(set(engines)):
-        if engine == kernel_engine:
+    for name in sorted(engines):
+        rows = table[table["engine"] == name]
+        if name == kernel_engine or rows.empty:
             continue
-        params += [Param(f"engine:{engine}", *spec) for spec in ENGINE_PARAMS]
-    for device in sorted(devices, key=lambda d: d.id):
-        for which in ("gemm", "bandwidth"):
+        budget = len(rows) // ROWS_PER_PARAM
+        for field, _prior, sigma, lower, upper, log in ENGINE_PARAMS:
+            if budget <= 0:
+                break
+            if not _exercised(field, rows, grouped_models):
+                continue
+            prior = min(max(engine_prior(engines[name], field), lower), upper)
+            params.append(Param(f"engine:{name}", field, prior, sigma, lower, upper, log))
+            budget -= 1
+    for device_id in sorted(devices):
+        budget = int((table["hardware"] == device_id).sum()) // ROWS_PER_PARAM
+        for which in DEVICE_PARAMS[:budget]:
             lo, hi = DEVICE_BOUNDS[which]
-            prior = min(max(device_prior(device, which), lo * 1.01), hi * 0.99)
-            params.append(Param(f"device:{device.id}", which, prior, DEVICE_SIGMA[which], lo, hi))
+            prior = min(max(device_prior(devices[device_id], which), lo * 1.01), hi * 0.99)
+            params.append(Param(f"device:{device_id}", which, prior, DEVICE_SIGMA[which], lo, hi))
     return params
 
 
@@ -108,3 +154,11 @@ def apply(params: list[Param], values: np.ndarray, base_engines: dict[str, Engin
         devices[device_id] = (base.model_copy(update={"fitted_efficiency": EfficiencyHints(**fitted)})
                               if fitted else base)
     return engines, devices
+
+
+def fitted_fields(params: list[Param]) -> dict[str, list[str]]:
+    """Per scope, the names of the parameters that were free in a fit."""
+    out: dict[str, list[str]] = {}
+    for p in params:
+        out.setdefault(p.scope, []).append(p.name)
+    return out

@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from perfmodel.calibrate.data import KERNEL_ENGINE, data_hash, load_measurements
-from perfmodel.calibrate.fit import FitResult, cross_validate, fit, generic_engine, prior_predictions
+from perfmodel.calibrate.fit import (
+    FitResult,
+    cross_validate,
+    current_profiles,
+    fit,
+    generic_engine,
+    prior_predictions,
+)
 from perfmodel.calibrate.predict import predict
 from perfmodel.calibrate.report import with_errors
 from perfmodel.calibrate.store import write_fit
@@ -63,7 +70,9 @@ def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibra
     table = load_measurements(paths)
     result = fit(table)
     result.extras["rows_by_engine"] = table.groupby("engine").size().to_dict()
-    result.engines["generic"] = generic_engine(result.engines)
+    result.extras["hardware_by_engine"] = {e: sorted(set(part["hardware"])) for e, part in table.groupby("engine")}
+    current = current_profiles(result)
+    result.engines["generic"] = generic_engine(current)
     bands = None
     if with_cv:
         bands = uncertainty_bands(table, cross_validate(table, "model", full=result),
@@ -73,6 +82,11 @@ def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibra
         band = _band(by_engine["abs_rel_error"])
         bands["generic"] = {"seen_device_rel": band, "unseen_device_rel": max(band, max(
             b["unseen_device_rel"] for b in bands.values()))}
+    for name, engine in current.items():  # current profiles with no rows: priors, banded like an unseen engine
+        if name not in result.engines:
+            result.engines[name] = engine
+            if bands is not None:
+                bands[name] = dict(bands["generic"])
     write_fit(result, engines_dir=engines_dir, calibration_dir=calibration_dir, data_sha256=data_hash(paths),
               rows=len(table), uncertainty=bands)
     return result, bands

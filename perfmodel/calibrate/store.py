@@ -11,12 +11,13 @@ from typing import Any
 import yaml
 
 from perfmodel.calibrate.fit import FitResult
-from perfmodel.calibrate.params import ENGINE_PARAMS, GLOBAL_PARAMS
+from perfmodel.calibrate.params import ENGINE_FIELDS, fitted_fields
 from perfmodel.cost.engine import engine_files
 from perfmodel.specs.loader import read_mapping
 
-FITTED_ENGINE_FIELDS = tuple(name for name, *_ in GLOBAL_PARAMS + ENGINE_PARAMS)
-HEADER = "# Fitted fields are written by `perfmodel calibrate-engines`; edit the description and notes only.\n"
+FITTED_ENGINE_FIELDS = ENGINE_FIELDS
+HEADER = ("# Fitted fields are written by `perfmodel calibrate-engines`; edit the description, software, priors "
+          "and notes only.\n")
 
 
 def _round(value: float, digits: int = 4) -> float:
@@ -34,18 +35,28 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_fit(result: FitResult, *, engines_dir: Path, calibration_dir: Path, data_sha256: str, rows: int,
               uncertainty: dict[str, dict[str, float]] | None = None) -> list[Path]:
-    """Update each fitted engine's YAML in place and write calibration/device_efficiency.yaml."""
+    """Update each engine's YAML in place and write calibration/device_efficiency.yaml.
+
+    Every fitted field is written (those the data did not free at their prior), but `fit.fitted` lists
+    only the free ones, and `calibrated: true` only when at least one of the engine's own fields was fitted.
+    """
     written = []
     shipped = engine_files()
     engines_dir.mkdir(parents=True, exist_ok=True)
+    free = fitted_fields(result.params)
+    hardware = result.extras.get("hardware_by_engine") or {}
     for name, profile in sorted(result.engines.items()):
         source = shipped.get(name)
         data: dict[str, Any] = read_mapping(source) if source else {"name": name}
         for field in FITTED_ENGINE_FIELDS:
             data[field] = _round(getattr(profile, field))
-        data["calibrated"] = True
+        own = free.get(f"engine:{name}", [])
+        data["calibrated"] = bool(own) or name == "generic"
+        if name in hardware:
+            data["hardware"] = sorted(hardware[name])
         fit_info: dict[str, Any] = {"data_sha256": data_sha256, "rows": int((result.extras.get("rows_by_engine")
                                                                             or {}).get(name, 0)),
+                                    "fitted": own, "fitted_global": free.get("global", []),
                                     "fitted_on": str(date.today())}
         if uncertainty and name in uncertainty:
             fit_info["uncertainty"] = {k: _round(v, 3) for k, v in uncertainty[name].items()}
@@ -55,7 +66,8 @@ def write_fit(result: FitResult, *, engines_dir: Path, calibration_dir: Path, da
         written.append(path)
     calibration_dir.mkdir(parents=True, exist_ok=True)
     devices = {
-        device_id: {"gemm": _round(dev.fitted_efficiency.gemm), "bandwidth": _round(dev.fitted_efficiency.bandwidth)}
+        device_id: {which: _round(getattr(dev.fitted_efficiency, which)) for which in ("gemm", "bandwidth")
+                    if getattr(dev.fitted_efficiency, which) is not None}
         for device_id, dev in sorted(result.devices.items()) if dev.fitted_efficiency is not None
     }
     table = {"data_sha256": data_sha256, "rows": rows, "fitted_on": str(date.today()), "devices": devices}

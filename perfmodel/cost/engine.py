@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from perfmodel.errors import UnknownIdError
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
@@ -25,6 +25,15 @@ class EngineProfile(BaseModel):
 
     name: str
     description: str = ""
+    family: str | None = None
+    """The engine this profile belongs to (`trtllm` for `trtllm` and `trtllm-0.6`)."""
+    software: str | None = None
+    """Software versions the profile stands for, e.g. `TensorRT-LLM >= 0.17, 1.x`."""
+    hardware: tuple[str, ...] = ()
+    """Devices the profile's data covers (empty: none; its numbers are priors)."""
+    priors: dict[str, float] = Field(default_factory=dict)
+    """Per-engine prior values of fitted fields, where this engine's physics differs from the common prior
+    (e.g. a GQA decode kernel that reads each KV head once: `gqa_kv_reread: 0`)."""
     gemm_scale: float = Field(default=1.0, gt=0, le=1.5)
     """Multiplies the device's achievable GEMM fraction (1 = the device's best)."""
     bandwidth_scale: float = Field(default=1.0, gt=0, le=1.5)
@@ -60,6 +69,18 @@ class EngineProfile(BaseModel):
     """Provenance of fitted values: data hash, rows used, cross-validated error bands."""
     sources: dict[str, str] = Field(default_factory=dict)
     notes: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _priors_fill_unset_fields(cls, data: Any) -> Any:
+        """A field the profile does not set takes its value from `priors:` (hand-set physics)."""
+        if isinstance(data, dict) and isinstance(data.get("priors"), dict):
+            data = dict(data)
+            for key, value in data["priors"].items():
+                if key not in cls.model_fields or key == "priors":
+                    raise ValueError(f"priors.{key} is not an engine field; see docs/spec_formats.md")
+                data.setdefault(key, value)
+        return data
 
     def gemm_efficiency(self, device: Device) -> float:
         """Large-shape GEMM fraction of peak on `device` with this engine."""
@@ -112,23 +133,29 @@ ENGINE_ALIASES = {
     "tensorrt-llm": "trtllm", "tensorrt_llm": "trtllm", "trt-llm": "trtllm", "trt_llm": "trtllm",
     "llamacpp": "llama.cpp", "llama-cpp": "llama.cpp", "llama_cpp": "llama.cpp", "ik_llama.cpp": "llama.cpp",
     "ik-llama.cpp": "llama.cpp", "ggml": "llama.cpp", "transformers": "hf-transformers", "hf": "hf-transformers",
-    "huggingface": "hf-transformers", "pytorch": "hf-transformers", "sg-lang": "sglang", "": "default",
-    "unknown": "default",
+    "huggingface": "hf-transformers", "pytorch": "hf-transformers", "sg-lang": "sglang",
+    "tensorrt-llm-0.6": "trtllm-0.6", "trtllm-v0.6": "trtllm-0.6", "vllm-0": "vllm-v0", "vllm0": "vllm-v0",
 }
+DEFAULT_ENGINE = "vllm"
+"""The profile used when no engine is named, in the API, CLI, dashboard, simulator and `tts cost` alike."""
 
 
-def canonical_engine_name(name: str) -> str:
-    """Catalog name for common spellings (`TensorRT-LLM` -> `trtllm`, `llama-cpp` -> `llama.cpp`)."""
-    key = name.strip().lower()
+def canonical_engine_name(name: str | None) -> str:
+    """Catalog name for common spellings (`TensorRT-LLM` -> `trtllm`, `llama-cpp` -> `llama.cpp`).
+
+    No name, an empty one, `default` or `unknown` mean :data:`DEFAULT_ENGINE`.
+    """
+    key = (name or "").strip().lower()
+    if key in ("", "default", "unknown", "none"):
+        return DEFAULT_ENGINE
     return ENGINE_ALIASES.get(key, key)
 
 
 def load_engine(ref: str | EngineProfile | None) -> EngineProfile:
-    """An engine profile by name (`default` when None), YAML path, or object.
+    """An engine profile by name (:data:`DEFAULT_ENGINE` when None), YAML path, or object.
 
     A name with no profile falls back to `generic` (a typical engine: the mean of the fitted named
-    engines) and says so in its name, which estimates carry into their provenance. No name at all
-    means `default`, fitted to measurements whose engine was not stated.
+    engines) and says so in its name, which estimates carry into their provenance.
     """
     if isinstance(ref, EngineProfile):
         return ref
@@ -137,8 +164,8 @@ def load_engine(ref: str | EngineProfile | None) -> EngineProfile:
         if Path(ref).is_file():
             return _engine_from_path(ref)
         raise UnknownIdError("engine", ref, files)
-    name = canonical_engine_name(ref or "default")
+    name = canonical_engine_name(ref)
     if name in files:
         return _engine_from_path(str(files[name]))
-    fallback = _engine_from_path(str(files.get("generic") or files["default"]))
+    fallback = _engine_from_path(str(files.get("generic") or files[DEFAULT_ENGINE]))
     return fallback.model_copy(update={"name": f"{fallback.name} (no profile for '{ref}')"})

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from perfmodel.cost.engine import DEFAULT_ENGINE
 from perfmodel.errors import PerfModelError, SpecError, UnknownIdError
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
 from perfmodel.specs.device import Device, System
@@ -193,7 +194,7 @@ class Scenario(_Frozen):
     tp: PositiveInt = 1
     pp: PositiveInt = 1
     ep: PositiveInt = 1
-    engine: str = "default"
+    engine: str = DEFAULT_ENGINE
     weight_dtype: str = "bf16"
     act_dtype: str | None = None
     kv_dtype: str | None = None
