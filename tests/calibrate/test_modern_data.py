@@ -62,7 +62,10 @@ def test_serving_rows(serving: pd.DataFrame) -> None:
     # the deployment layout multiplies out to the devices used (per instance for disaggregated runs)
     instances = serving["disagg"].fillna("").map(lambda d: 2 if d == "1p1d" else 1)
     assert (serving["tp"] * serving["pp"] * serving["dp"] * instances == serving["num_devices"]).all()
-    assert ((serving["range_ratio"] > 0) & (serving["range_ratio"] <= 1)).all()
+    # uniform random lengths carry their ratio; dataset-driven lengths (ShareGPT) leave it empty
+    ratio = serving["range_ratio"].dropna()
+    assert ((ratio > 0) & (ratio <= 1)).all()
+    assert (serving["input_len"] > 0).all() and (serving["output_len"] > 0).all()
     # latencies are in seconds: a TPOT above 1 s or a TTFT above 10 min would be a unit slip
     tpot = serving[serving["quantity"].str.startswith(("tpot", "itl"))]["value"]
     assert (tpot < 1.0).all()
@@ -78,11 +81,17 @@ def test_static_rows(static: pd.DataFrame) -> None:
 
 
 def test_counts_as_documented(serving: pd.DataFrame, static: pd.DataFrame) -> None:
-    assert len(serving) == 760
-    assert len(static) == 3
+    # lower bounds: rows may be added, never silently lost
+    assert len(serving) >= 808
+    assert len(static) >= 9
     vendors = {pm.load_device(hw).vendor for hw in set(serving["hardware"]) | set(static["hardware"])}
-    assert vendors == {"nvidia", "amd", "apple"}
-    assert serving.groupby("hardware").size().to_dict() == {"h200-sxm-141gb": 520, "mi355x": 240}
+    assert {"nvidia", "amd", "apple"} <= vendors
+    per_hw = serving.groupby("hardware").size().to_dict()
+    assert per_hw.get("h200-sxm-141gb", 0) >= 520 and per_hw.get("mi355x", 0) >= 240
+    assert per_hw.get("a100-sxm-40gb", 0) >= 48
+    # the serving table covers models of the catalog, not only one sweep's model
+    assert {"minimax-m2.5", "gpt-oss-120b", "llama-3.3-70b"} <= set(serving["model"])
+    assert {"llama-3.1-70b", "llama-3.2-3b"} <= set(static["model"])
 
 
 def test_serving_rows_are_not_duplicated(serving: pd.DataFrame) -> None:
