@@ -114,7 +114,10 @@ def data_hash(paths: Iterable[str | Path]) -> str:
 
 
 def default_measurement_files() -> list[Path]:
-    """The project's own validation CSVs."""
+    """The project's own validation CSVs in the static-batch and kernel formats.
+
+    ``serving_measurements.csv`` and ``static_modern.csv`` use other columns and are not scored here.
+    """
     from perfmodel.specs.catalog import catalog_dir
 
-    return sorted(catalog_dir("validation").glob("*.csv"))
+    return [catalog_dir("validation") / name for name in ("kernel_measurements.csv", "measurements.csv")]
