@@ -19,6 +19,7 @@ KERNEL_COLUMNS = ("hardware", "model", "tensor_parallel", "dtype", "num_tokens",
 KERNEL_OPERATORS = {"qkv_proj": "qkv_proj", "o_proj": "o_proj", "gate_up_proj": "mlp_up", "down_proj": "mlp_down",
                     "mlp_up": "mlp_up", "mlp_down": "mlp_down"}
 RELIABILITY_WEIGHT = {"A": 1.0, "B": 0.8, "B-": 0.6, "C": 0.4}
+STATIC_FILES = ("kernel_measurements.csv", "measurements.csv", "static_modern.csv")
 UNKNOWN_ENGINE = DEFAULT_ENGINE  # a row that names no engine is scored with the default profile
 KERNEL_ENGINE = "kernels"
 
@@ -116,8 +117,8 @@ def data_hash(paths: Iterable[str | Path]) -> str:
 def default_measurement_files() -> list[Path]:
     """The project's own validation CSVs in the static-batch and kernel formats.
 
-    ``serving_measurements.csv`` and ``static_modern.csv`` use other columns and are not scored here.
+    Serving rows (``serving_measurements.csv``) have their own loader and validator.
     """
     from perfmodel.specs.catalog import catalog_dir
 
-    return [catalog_dir("validation") / name for name in ("kernel_measurements.csv", "measurements.csv")]
+    return [catalog_dir("validation") / name for name in STATIC_FILES]
