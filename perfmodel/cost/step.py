@@ -220,8 +220,8 @@ def missing_weight_bytes(model: ModelArch, system: System, stats: BatchStats, pr
     """Weight bytes per device that do not fit beside this step's KV cache, activations and reserve."""
     n_window = float(model.num_window_layers)
     per_layer = kv_elements_per_token_per_layer_per_device(model, par.tp) * precision.kv.bytes
-    resident_tokens = (model.num_layers - n_window) * (stats.kv_read_tokens + stats.new_tokens) + n_window * (
-        stats.kv_read_tokens_window + stats.new_tokens)
+    # the step reads every cached and new key once: those are the tokens resident in the cache
+    resident_tokens = (model.num_layers - n_window) * stats.kv_read_tokens + n_window * stats.kv_read_tokens_window
     kv = per_layer * resident_tokens / par.pp
     act = activation_bytes(model, precision, par, stats.new_tokens, stats.sampled_tokens)
     room = system.device.capacity_bytes - reserve_bytes(system, engine) - kv - act
