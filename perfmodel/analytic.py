@@ -90,13 +90,15 @@ class Estimate:
         }
 
 
-def classify_bottleneck(cost: StepCost) -> str:
-    """What limits a phase: 'memory-bandwidth', 'compute', 'communication' or 'overhead'."""
+def classify_bottleneck(cost: StepCost, streaming_source: str = "storage") -> str:
+    """What limits a phase: 'memory-bandwidth', 'compute', 'communication', 'overhead', or
+    'weight streaming (storage|host)' when reading weights that do not fit dominates."""
     parts = {
         "compute": float(np.sum(cost.compute_bound_s)),
         "memory-bandwidth": float(np.sum(cost.memory_bound_s)),
         "communication": float(np.sum(cost.comm_s)),
         "overhead": float(np.sum(cost.overhead_s)),
+        f"weight streaming ({streaming_source})": float(np.sum(cost.weight_streaming_s)),
     }
     return max(parts, key=parts.get)
 
@@ -206,6 +208,9 @@ def estimate(
         message = (f"{arch.id} with batch {batch} × {input_len + output_len} tokens needs "
                    f"{mem.total_bytes / 1e9:.1f} GB per device but {system.device.id} has "
                    f"{mem.capacity_bytes / 1e9:.1f} GB; lower the batch or lengths, quantize, or raise tp/pp")
+        if prof.weight_offload != "none":
+            source = "host memory" if prof.weight_offload == "host" else "storage"
+            message += f" (priced with the weights that do not fit streamed from {source} every step)"
         if strict:
             raise DoesNotFitError(message)
         warnings.warn(message, FitWarning, stacklevel=2)
@@ -219,7 +224,8 @@ def estimate(
         decode_tokens_per_s=batch / tpot_s if tpot_s > 0 else None,
         memory=mem,
         fits=mem.fits,
-        bottleneck=classify_bottleneck(decode if decode is not None else prefill),
+        bottleneck=classify_bottleneck(decode if decode is not None else prefill,
+                                       "host" if prof.weight_offload == "host" else "storage"),
         provenance=provenance(arch, system, prof, prec),
         uncertainty=uncertainty(prof, system.device),
         inputs={"model": arch.id, "hardware": system.id, "batch": batch, "input_len": input_len,
@@ -254,8 +260,10 @@ def kernel_time(
     prec = Precision.of(weight_dtype, act_dtype, kv_dtype)
     window = arch.sliding_window.size if arch.sliding_window else None
     stats = BatchStats.uniform(1, num_tokens, context_tokens, window=window)
-    cost = step_cost(arch, system, stats, prec, par, load_engine(engine))
-    for op, spec in zip(cost.ops, step_operators(arch, stats, prec, par), strict=False):
+    prof = load_engine(engine)
+    cost = step_cost(arch, system, stats, prec, par, prof)
+    specs = step_operators(arch, stats, prof.stored_precision(prec), par, fused_epilogues=prof.fused_epilogues)
+    for op, spec in zip(cost.ops, specs, strict=False):
         if op.name == operator:
             return float(op.time_s) / spec.count
     names = ", ".join(o.name for o in cost.ops if o.kind not in ("comm", "overhead"))

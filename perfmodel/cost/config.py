@@ -15,6 +15,17 @@ class Precision:
     weight: DType
     act: DType
     kv: DType
+    lm_head: DType | None = None
+    """Format of the output (lm_head) matrix when it differs from the other weights."""
+
+    @property
+    def head(self) -> DType:
+        """The lm_head weight format (the weight format unless set)."""
+        return self.lm_head or self.weight
+
+    def with_lm_head(self, dtype: DType) -> Precision:
+        """The same precision with the lm_head matrix stored in `dtype`."""
+        return Precision(self.weight, self.act, self.kv, None if dtype == self.weight else dtype)
 
     @classmethod
     def of(cls, weight: str = "bf16", act: str | None = None, kv: str | None = None) -> Precision:
@@ -30,7 +41,8 @@ class Precision:
         return cls(w, a, k)
 
     def label(self) -> str:
-        return f"W:{self.weight.name} A:{self.act.name} KV:{self.kv.name}"
+        head = f" head:{self.lm_head.name}" if self.lm_head else ""
+        return f"W:{self.weight.name}{head} A:{self.act.name} KV:{self.kv.name}"
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from perfmodel.cost.config import Precision
 from perfmodel.errors import UnknownIdError
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
 from perfmodel.specs.device import Device
+from perfmodel.specs.dtypes import gguf_output_dtype
 from perfmodel.specs.loader import build_spec, read_mapping
 
 # Achievable fractions of peak for a device with no measured hint, by device kind.
@@ -64,6 +66,17 @@ class EngineProfile(BaseModel):
     memory_reserve_gb: float = Field(default=0.0, ge=0)
     use_device_hints: bool = True
     """Use the device's measured efficiency hints; False gives a pure-roofline profile."""
+    fused_epilogues: bool = False
+    """True: norms, RoPE, activations, residuals and GEMM/attention activations stay on chip, so only
+    weights and the KV cache cost memory traffic (the speed-of-light `ideal` profile)."""
+    tp_comm_overlap: float = Field(default=0.0, ge=0, le=1)
+    """Fraction of the tensor-parallel all-reduce hidden behind the stage's compute (never more than it)."""
+    gguf_output_q6k: bool = False
+    """llama.cpp quantization presets: the output (lm_head) matrix stays at Q6_K for k-quant and q4/q5
+    weights, Q8_0 for q8_0, and unquantized for 16/32-bit weights (:func:`gguf_output_dtype`)."""
+    weight_offload: Literal["none", "mmap", "host"] = "none"
+    """What the engine does with weights that do not fit: `mmap` streams the missing part from storage
+    each step, `host` from host memory over the host link; `none` prices them as if resident."""
     calibrated: bool = False
     fit: dict[str, Any] | None = None
     """Provenance of fitted values: data hash, rows used, cross-validated error bands."""
@@ -81,6 +94,11 @@ class EngineProfile(BaseModel):
                     raise ValueError(f"priors.{key} is not an engine field; see docs/spec_formats.md")
                 data.setdefault(key, value)
         return data
+    def stored_precision(self, precision: Precision) -> Precision:
+        """`precision` with the formats this engine actually stores (the GGUF lm_head rule)."""
+        if self.gguf_output_q6k:
+            return precision.with_lm_head(gguf_output_dtype(precision.weight))
+        return precision
 
     def gemm_efficiency(self, device: Device) -> float:
         """Large-shape GEMM fraction of peak on `device` with this engine."""

@@ -9,15 +9,49 @@ from numpy.typing import ArrayLike
 
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
-from perfmodel.cost.operators import kv_elements_per_token_per_layer_per_device
+from perfmodel.cost.operators import kv_elements_per_token_per_layer_per_device, kv_heads_per_device
 from perfmodel.specs.device import System
 from perfmodel.specs.model import ModelArch
 from perfmodel.units import GB
 
 
+def replicated_params_per_device(model: ModelArch, tp: int) -> float:
+    """Parameters every tensor-parallel rank holds in full (the operators do not shard them).
+
+    Norm weights, the MoE router, MLA's low-rank `q_a_proj` / `kv_a_proj` (and their norms), and the
+    K/V projections of the KV heads a rank keeps once tp exceeds the KV heads.
+    """
+    h, L = model.hidden_size, model.num_layers
+    final_norm = h * (2 if model.norm == "layernorm" else 1)
+    params = float(L * model.norm_params_per_layer() + final_norm)
+    if model.mla:
+        m = model.mla
+        if m.q_lora_rank:
+            params += L * (h * m.q_lora_rank + m.q_lora_rank)
+        params += L * (h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank)
+    else:
+        params += L * _kv_proj_params_per_head(model) * kv_heads_per_device(model, tp)
+    if model.moe:
+        params += model.num_moe_layers * h * model.moe.num_experts
+    return params
+
+
+def _kv_proj_params_per_head(model: ModelArch) -> float:
+    d = model.dim_per_head
+    return 2.0 * d * (model.hidden_size + (1 if model.attention_bias else 0))
+
+
 def weight_bytes_per_device(model: ModelArch, precision: Precision, par: Parallelism) -> float:
-    """Parameters held by one device: the model split evenly over tp × pp devices."""
-    return model.total_params() * precision.weight.bytes / (par.tp * par.pp)
+    """Parameters held by one device: sharded weights split over tp, replicated ones in full
+    (:func:`replicated_params_per_device`), the lm_head (or a tied embedding table) in
+    `precision.head`; layers split evenly over pp stages."""
+    tp = par.tp
+    head = float(model.vocab_size * model.hidden_size if model.tie_embeddings else model.lm_head_params())
+    full_replicated = replicated_params_per_device(model, 1)  # the same set before any splitting
+    sharded = model.total_params() - full_replicated - head
+    per_device = (sharded / tp + replicated_params_per_device(model, tp)) * precision.weight.bytes
+    per_device += head / tp * precision.head.bytes
+    return per_device / par.pp
 
 
 def kv_bytes(model: ModelArch, precision: Precision, tokens: ArrayLike, par: Parallelism | None = None) -> np.ndarray:
@@ -74,6 +108,7 @@ class MemoryReport:
 def memory_report(model: ModelArch, system: System, precision: Precision, par: Parallelism,
                   engine: EngineProfile, *, batch: int, seq_len: int, step_tokens: int) -> MemoryReport:
     """Memory of `batch` sequences of `seq_len` tokens whose largest step processes `step_tokens`."""
+    precision = engine.stored_precision(precision)
     weights = weight_bytes_per_device(model, precision, par)
     kv = float(batch * kv_bytes(model, precision, seq_len, par))
     act = float(activation_bytes(model, precision, par, step_tokens, batch))
@@ -86,6 +121,7 @@ def memory_report(model: ModelArch, system: System, precision: Precision, par: P
 def max_batch_size(model: ModelArch, system: System, precision: Precision, par: Parallelism,
                    engine: EngineProfile, *, input_len: int, output_len: int) -> int:
     """Largest static batch whose weights, KV cache and prefill activations fit (0 if none does)."""
+    precision = engine.stored_precision(precision)
     free = system.device.capacity_bytes - reserve_bytes(system, engine) - weight_bytes_per_device(
         model, precision, par)
     per_seq = float(kv_bytes(model, precision, input_len + output_len, par)) + float(

@@ -8,7 +8,7 @@ layers it runs in (its `count`), so time = count × roofline(op).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -55,10 +55,10 @@ def distinct_experts(num_experts: int, experts_per_token: int, tokens: FloatArra
 
 
 def _gemm(name: str, count: float, tokens: FloatArray, n_in: float, n_out: float,
-          prec: Precision, weight_elements: float | None = None) -> Op:
+          prec: Precision, weight_elements: float | None = None, weight_bytes_per_element: float | None = None) -> Op:
     w_elems = n_in * n_out if weight_elements is None else weight_elements
     flops = 2.0 * tokens * w_elems
-    weight_bytes = w_elems * prec.weight.bytes
+    weight_bytes = w_elems * (prec.weight.bytes if weight_bytes_per_element is None else weight_bytes_per_element)
     nbytes = weight_bytes + tokens * (n_in + n_out) * prec.act.bytes
     return Op(name, GEMM, count, flops, nbytes, rows=tokens, weight_bytes=weight_bytes, n_in=n_in)
 
@@ -155,11 +155,12 @@ def head_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism)
     """Embedding lookup, final norm, lm_head on sampled positions only, and sampling."""
     h, T, S, ab = model.hidden_size, s.new_tokens, s.sampled_tokens, prec.act.bytes
     vocab = model.vocab_size / par.tp
-    lm_head = _gemm("lm_head", 1.0, S, h, vocab, prec)
-    embedding = _elementwise("embedding", 1.0, T * h, 0.0, prec.weight.bytes + ab, in_layers=False)
+    lm_head = _gemm("lm_head", 1.0, S, h, vocab, prec, weight_bytes_per_element=prec.head.bytes)
+    embed_b = prec.head.bytes if model.tie_embeddings else prec.weight.bytes  # a tied table is the lm_head
+    embedding = _elementwise("embedding", 1.0, T * h, 0.0, embed_b + ab, in_layers=False)
     return [
         Op(embedding.name, embedding.kind, 1.0, embedding.flops, embedding.bytes, in_layers=False,
-           weight_bytes=T * h * prec.weight.bytes),
+           weight_bytes=T * h * embed_b),
         _elementwise("final_norm", 1.0, S * h, 5.0, 3.0 * ab, in_layers=False),
         Op(lm_head.name, GEMM, 1.0, lm_head.flops, lm_head.bytes, rows=S, in_layers=False,
            weight_bytes=lm_head.weight_bytes, n_in=h),
@@ -167,6 +168,14 @@ def head_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism)
     ]
 
 
-def step_operators(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism) -> list[Op]:
-    """All operators of one step, per device."""
-    return attention_ops(model, s, prec, par) + mlp_ops(model, s, prec, par) + head_ops(model, s, prec, par)
+def step_operators(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism, *,
+                   fused_epilogues: bool = False) -> list[Op]:
+    """All operators of one step, per device.
+
+    With `fused_epilogues` activations never leave the chip: every op moves only its weights and
+    KV cache (elementwise ops move nothing), the traffic of a perfectly fused speed-of-light kernel.
+    """
+    ops = attention_ops(model, s, prec, par) + mlp_ops(model, s, prec, par) + head_ops(model, s, prec, par)
+    if fused_epilogues:
+        ops = [replace(op, bytes=op.weight_bytes + op.kv_bytes + np.zeros(np.shape(op.bytes))) for op in ops]
+    return ops

@@ -15,10 +15,11 @@ from perfmodel.cost import comm
 from perfmodel.cost.batch import Batch, BatchStats, FloatArray
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
-from perfmodel.cost.operators import step_operators
+from perfmodel.cost.memory import activation_bytes, reserve_bytes, weight_bytes_per_device
+from perfmodel.cost.operators import kv_elements_per_token_per_layer_per_device, step_operators
 from perfmodel.cost.roofline import DeviceRates, op_time
 from perfmodel.errors import PerfModelError
-from perfmodel.specs.device import System
+from perfmodel.specs.device import ASSUMED_HOST_LINK, ASSUMED_STORAGE, Device, System
 from perfmodel.specs.model import ModelArch
 
 
@@ -74,6 +75,11 @@ class StepCost:
         return self._sum(lambda op: op.kind == "comm")
 
     @property
+    def weight_streaming_s(self) -> FloatArray:
+        """Time reading weights that do not fit in device memory (from storage or the host)."""
+        return self._sum(lambda op: op.name == "weight_streaming")
+
+    @property
     def overhead_s(self) -> FloatArray:
         return self._sum(lambda op: op.kind == "overhead")
 
@@ -85,7 +91,9 @@ class StepCost:
 
     @property
     def memory_bound_s(self) -> FloatArray:
-        return self._sum(lambda op: op.kind not in ("comm", "overhead")) - self.compute_bound_s
+        """Time in kernels limited by device-memory bandwidth (weight streaming excluded)."""
+        kernels = self._sum(lambda op: op.kind not in ("comm", "overhead"))
+        return kernels - self.compute_bound_s - self.weight_streaming_s
 
     def breakdown(self, reduce: str = "sum") -> pd.DataFrame:
         """One row per operator: FLOPs, bytes, seconds and bound, reduced over swept steps."""
@@ -133,12 +141,13 @@ def step_cost(
     stats = batch.stats(window) if isinstance(batch, Batch) else batch
     m = par.microbatches
     mb = stats.scaled(m) if m > 1 else stats
+    precision = engine.stored_precision(precision)
     rates = DeviceRates.of(system.device, engine, precision)
 
     op_costs: list[OpCost] = []
     stage_s = _zeros_like(mb.new_tokens)
     head_s = _zeros_like(mb.new_tokens)
-    for op in step_operators(model, mb, precision, par):
+    for op in step_operators(model, mb, precision, par, fused_epilogues=engine.fused_epilogues):
         t = op_time(op, rates)
         per_invocation = t.time_s
         if op.in_layers:
@@ -158,6 +167,8 @@ def step_cost(
         per_layer = 1 if model.parallel_attention else 2
         ar = per_layer * model.num_layers / par.pp * (
             comm.ring_allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
+        # the engine hides this fraction of the all-reduce behind the stage's compute, never more than it
+        ar = ar - engine.tp_comm_overlap * np.minimum(ar, stage_s)
         comm_rows.append(("tp_allreduce", ar))
     if par.ep > 1 and model.moe:
         msg = mb.new_tokens * model.moe.experts_per_token * model.hidden_size * act_bytes
@@ -184,4 +195,34 @@ def step_cost(
     overhead = (engine.step_overhead_s + engine.layer_overhead_s * model.num_layers
                 + engine.sequence_overhead_s * stats.num_seqs) + _zeros_like(stats.new_tokens)
     op_costs.append(OpCost("engine_overhead", "overhead", *(_zeros_like(overhead),) * 4, overhead))
-    return StepCost(time_s=pipeline_s + overhead, ops=tuple(op_costs))
+    time_s = pipeline_s + overhead
+    if engine.weight_offload != "none":
+        missing = missing_weight_bytes(model, system, stats, precision, par, engine)
+        # each stage streams its own missing part when the batch reaches it
+        stream_s = par.pp * missing / weight_stream_bytes_per_s(system.device, engine.weight_offload)
+        zero = _zeros_like(stream_s)
+        op_costs.append(OpCost("weight_streaming", "memory", zero, par.pp * missing, zero, stream_s, stream_s))
+        time_s = time_s + stream_s
+    return StepCost(time_s=time_s, ops=tuple(op_costs))
+
+
+def weight_stream_bytes_per_s(device: Device, offload: str) -> float:
+    """Rate at which weights that do not fit reach the device: storage reads (mmap) or the host link."""
+    if offload == "host" and device.host_link is not None:
+        return device.host_link.bw_bytes_per_s
+    if offload == "host":
+        return ASSUMED_HOST_LINK.bw_bytes_per_s
+    return (device.storage or ASSUMED_STORAGE).read_bytes_per_s
+
+
+def missing_weight_bytes(model: ModelArch, system: System, stats: BatchStats, precision: Precision,
+                         par: Parallelism, engine: EngineProfile) -> FloatArray:
+    """Weight bytes per device that do not fit beside this step's KV cache, activations and reserve."""
+    n_window = float(model.num_window_layers)
+    per_layer = kv_elements_per_token_per_layer_per_device(model, par.tp) * precision.kv.bytes
+    # the step reads every cached and new key once: those are the tokens resident in the cache
+    resident_tokens = (model.num_layers - n_window) * stats.kv_read_tokens + n_window * stats.kv_read_tokens_window
+    kv = per_layer * resident_tokens / par.pp
+    act = activation_bytes(model, precision, par, stats.new_tokens, stats.sampled_tokens)
+    room = system.device.capacity_bytes - reserve_bytes(system, engine) - kv - act
+    return np.maximum(0.0, weight_bytes_per_device(model, precision, par) - np.maximum(room, 0.0))

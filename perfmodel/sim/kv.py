@@ -111,6 +111,7 @@ def kv_capacity_blocks(model: ModelArch, system: System, precision: Precision, p
     """KV blocks one replica can hold and the bytes per block per device (memory model with the engine's
     reserve, the weights and the activations of the largest step). Raises DoesNotFitError if none fit."""
     cap = system.device.capacity_bytes
+    precision = engine.stored_precision(precision)
     weights = weight_bytes_per_device(model, precision, par)
     block_bytes = float(kv_bytes(model, precision, block_size, par))
     if draft is not None:

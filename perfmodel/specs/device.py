@@ -38,6 +38,23 @@ class LinkSpec(_Frozen):
         return self.latency_us * US
 
 
+class StorageSpec(_Frozen):
+    """Where weights live on disk: sequential read bandwidth (what an mmap'd model streams at)."""
+
+    name: str | None = None
+    read_gb_s: PositiveFloat
+
+    @property
+    def read_bytes_per_s(self) -> float:
+        return self.read_gb_s * GB
+
+
+# Used when a device spec gives no host link (collectives, host offload): a typical PCIe slot.
+ASSUMED_HOST_LINK = LinkSpec(name="assumed PCIe Gen4 x16", bandwidth_gb_s=25.0, latency_us=10.0)
+# Used when a device spec gives no storage or host link (stated as an assumption in the docs).
+ASSUMED_STORAGE = StorageSpec(name="assumed NVMe PCIe Gen3 x4 SSD", read_gb_s=3.0)
+
+
 class PowerSpec(_Frozen):
     tdp_w: PositiveFloat
     idle_w: float | None = Field(default=None, ge=0)
@@ -74,6 +91,8 @@ class Device(_Frozen):
     on_chip_memory_mb: float | None = Field(default=None, ge=0)
     scale_up: LinkSpec | None = None
     host_link: LinkSpec | None = None
+    storage: StorageSpec | None = None
+    """Local storage the weights are read from when they do not fit (mmap'd by llama.cpp)."""
     power: PowerSpec | None = None
     price_per_hour_usd: float | None = Field(default=None, ge=0)
     price_note: str | None = None
@@ -145,7 +164,7 @@ class System(_Frozen):
             link = self.scale_up or self.device.scale_up or self.device.host_link
         else:
             link = self.scale_out or self.scale_up or self.device.scale_up
-        return link or LinkSpec(name="assumed PCIe Gen4 x16", bandwidth_gb_s=25.0, latency_us=10.0)
+        return link or ASSUMED_HOST_LINK
 
     @classmethod
     def single(cls, device: Device, count: int = 1) -> System:

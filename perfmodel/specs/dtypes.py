@@ -95,3 +95,15 @@ def matmul_compute_family(weight: DType, act: DType) -> str:
     has no int8 peak.
     """
     return weight.compute if weight.weight_only else act.compute
+
+
+def gguf_output_dtype(weight: DType) -> DType:
+    """The dtype llama.cpp's quantization presets give the output (lm_head) matrix.
+
+    Every block-quantized preset except q8_0 keeps it at Q6_K (6.5625 bits/weight), q8_0 keeps
+    Q8_0, and unquantized weights (f32/f16/bf16) keep their own format (llama.cpp `llama-quant.cpp`,
+    output tensor rule; the i-quant 1–3-bit presets, which use Q5_K, are not modelled here).
+    """
+    if not weight.weight_only or weight.name == "q8_0":
+        return weight
+    return DTYPES["q6_k"]

@@ -36,6 +36,8 @@ class Deployment:
     parallelism: Parallelism
     engine: EngineProfile
     attention: AttentionSpec = DENSE
+    machine_balance: float | None = None
+    """Kinetics' I in FLOP/byte when given (e.g. the paper's 562.5 on B200); None: from the device."""
 
     @property
     def devices(self) -> int:
@@ -47,7 +49,9 @@ class Deployment:
 
     @property
     def machine_balance_flop_per_byte(self) -> float:
-        """Kinetics' I for this deployment: peak FLOP/s of its matmul dtype ÷ memory B/s."""
+        """Kinetics' I for this deployment: peak FLOP/s of its matmul dtype ÷ memory B/s, unless given."""
+        if self.machine_balance is not None:
+            return self.machine_balance
         return self.system.device.machine_balance_flop_per_byte(self.compute_family)
 
     def weight_bytes_total(self) -> float:

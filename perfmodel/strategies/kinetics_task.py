@@ -2,8 +2,9 @@
 
 FLOPs and bytes follow :func:`~perfmodel.strategies.kinetics.kinetics_cost` (decode only, weight
 reads dropped), averaged over the length distribution as the Kinetics scripts do (all N samples of
-one draw share its length). I is the device's dense peak for the KV dtype's compute family ÷ its
-memory bandwidth (FLOP per byte). The law's own seconds are eFLOPs ÷ (peak × devices) — compute at
+one draw share its length). I is the device's dense peak for the dtype the matmuls run in (weights
+and activations; a narrower KV cache only shrinks β) ÷ its memory bandwidth (FLOP per byte), or the
+`machine_balance` given (the paper uses 562.5 on B200). The law's own seconds are eFLOPs ÷ (peak × devices) — compute at
 peak plus bytes at full bandwidth, additively — so both use the same peak (the public scripts mix
 a B200 constant with another peak, a 2× slip). The device is fully busy in that model, so energy is
 TDP × seconds per device; dollars as in perfmodel mode.
@@ -30,9 +31,10 @@ def kinetics_task_cost(setup: Setup, strategy: Strategy) -> TaskCost:
     def mean(x: np.ndarray) -> float:
         return float(np.dot(probs, np.broadcast_to(x, probs.shape)))
 
-    device, family = t.system.device, t.precision.kv.compute
-    balance = device.machine_balance_flop_per_byte(family)
-    rate = device.peak_flops_per_s(family) * t.devices
+    # the matmuls (parameters and attention) run in the weight/activation dtype, whatever the KV format
+    device = t.system.device
+    balance = t.machine_balance_flop_per_byte
+    rate = device.peak_flops_per_s(t.compute_family) * t.devices
     linear, attention, search = mean(law.linear_flops), mean(law.attention_flops), mean(law.search_flops)
     kv, search_bytes = mean(law.kv_bytes), mean(law.search_bytes)
     compute, memory = linear + attention + search, kv + search_bytes

@@ -88,11 +88,15 @@ class Setup:
 
 def make_target(model: str | ModelArch, hardware: str | Device | System, *, attention: AttentionSpec = DENSE,
                 weight_dtype: str = "bf16", kv_dtype: str | None = None, act_dtype: str | None = None,
-                tp: int = 1, pp: int = 1, ep: int = 1, engine: str | EngineProfile | None = None) -> Deployment:
-    """The target model's deployment from ids, paths or spec objects."""
+                tp: int = 1, pp: int = 1, ep: int = 1, engine: str | EngineProfile | None = None,
+                machine_balance: float | None = None) -> Deployment:
+    """The target model's deployment from ids, paths or spec objects (`machine_balance` overrides I)."""
+    if machine_balance is not None and not machine_balance > 0:
+        raise PerfModelError(f"machine balance must be > 0 FLOP/byte (got {machine_balance}); e.g. 562.5 for B200")
     par = Parallelism(tp=tp, pp=pp, ep=ep)
     return Deployment(load_model(model), resolve_system(hardware, par.num_devices),
-                      Precision.of(weight_dtype, act_dtype, kv_dtype), par, load_engine(engine), attention)
+                      Precision.of(weight_dtype, act_dtype, kv_dtype), par, load_engine(engine), attention,
+                      machine_balance)
 
 
 def make_setup(target: Deployment, strategy: Strategy, prompt_tokens: int,
@@ -109,7 +113,8 @@ def make_setup(target: Deployment, strategy: Strategy, prompt_tokens: int,
             own = role.hardware is not None
             system = resolve_system(role.hardware, 1) if own else target.system
             par = Parallelism() if own else target.parallelism
-            cache[key] = Deployment(load_model(role.model), system, target.precision, par, target.engine)
+            cache[key] = Deployment(load_model(role.model), system, target.precision, par, target.engine,
+                                    machine_balance=None if own else target.machine_balance)
         roles[name], separate[name] = cache[key], role.hardware is not None
     budget = target.attention.budget_tokens
     ctx = PlanContext(prompt_tokens, resolution, (float(budget),) if budget else ())
@@ -221,18 +226,20 @@ def task_cost(
     engine: str | EngineProfile | None = None,
     cost_model: str = "perfmodel",
     resolution: int | None = DEFAULT_RESOLUTION,
+    machine_balance: float | None = None,
 ) -> TaskCost:
     """Cost of one prompt of `prompt_len` tokens through `strategy` with `model` on `hardware`.
 
     `attention` applies a sparse variant to every decode step of the target (prefill stays dense).
     `resolution` is the number of context bins a long decode is integrated on (None: every step).
     `cost_model="kinetics"` reports the published Kinetics law (decode only, weights dropped) for
-    parallel-sampling strategies.
+    parallel-sampling strategies. `machine_balance` (FLOP/byte) replaces the device's I = peak FLOP/s
+    ÷ memory B/s in eFLOPs = FLOPs + I·bytes.
     """
     if cost_model not in COST_MODELS:
         raise PerfModelError(f"unknown cost model '{cost_model}'; use one of {', '.join(COST_MODELS)}")
     target = make_target(model, hardware, attention=attention, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-                         act_dtype=act_dtype, tp=tp, pp=pp, ep=ep, engine=engine)
+                         act_dtype=act_dtype, tp=tp, pp=pp, ep=ep, engine=engine, machine_balance=machine_balance)
     setup = make_setup(target, strategy, prompt_len, resolution)
     if cost_model == "kinetics":
         from perfmodel.strategies.kinetics_task import kinetics_task_cost

@@ -126,6 +126,10 @@ def cost_command(
     pp: Annotated[int, typer.Option("--pp")] = 1,
     engine: Annotated[str | None, typer.Option("--engine")] = None,
     cost_model: Annotated[str, typer.Option("--cost-model", help="perfmodel|kinetics")] = "perfmodel",
+    machine_balance: Annotated[float | None, typer.Option(
+        "--machine-balance", metavar="FLOP_PER_BYTE",
+        help="Override I in eFLOPs = FLOPs + I·bytes (default: device peak ÷ bandwidth; Kinetics uses 562.5 on B200)",
+    )] = None,
     verifier: Annotated[str | None, typer.Option("--verifier", help="Reward model (best-of-n, beam)")] = None,
     no_share_prefix: Annotated[bool, typer.Option("--no-share-prefix", help="No prompt KV sharing")] = False,
     width: Annotated[int, typer.Option("--width", help="beam: beams kept")] = 4,
@@ -153,7 +157,7 @@ def cost_command(
         att = attention_from_options(sparse, kv_budget=kv_budget, block_size=block_size, local_window=local_window)
         result = task_cost(model, hardware, strat, prompt_len=prompt_len, attention=att, weight_dtype=weight_dtype,
                            kv_dtype=kv_dtype, act_dtype=act_dtype, tp=tp, pp=pp, engine=engine,
-                           cost_model=cost_model, resolution=resolution or None)
+                           cost_model=cost_model, resolution=resolution or None, machine_balance=machine_balance)
     except PerfModelError as exc:
         fail(exc)
     if as_json:

@@ -42,6 +42,9 @@ def test_cost_sparse_and_kinetics() -> None:
     kin = json.loads(_run(*common, "--cost-model", "kinetics").stdout)
     assert kin["cost_model"] == "kinetics" and kin["weight_read_bytes"] == 0
     assert kin["eflops"] == pytest.approx(kin["flops"] + kin["machine_balance_flop_per_byte"] * kin["bytes"])
+    given = json.loads(_run(*common, "--cost-model", "kinetics", "--machine-balance", "562.5").stdout)
+    assert given["machine_balance_flop_per_byte"] == 562.5
+    assert given["eflops"] == pytest.approx(given["flops"] + 562.5 * given["bytes"], rel=1e-12)
 
 
 def test_cost_lengths_file_and_table(tmp_path) -> None:

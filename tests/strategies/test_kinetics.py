@@ -82,12 +82,45 @@ def test_kinetics_mode_reports_the_law() -> None:
     assert r.latency_s == pytest.approx(r.eflops / device.peak_flops_per_s("bf16"))
 
 
-def test_kinetics_mode_fp8_kv_uses_fp8_peak_and_one_byte() -> None:
+def test_kinetics_mode_fp8_kv_keeps_i_and_lowers_eflops() -> None:
+    """An fp8 KV cache halves β (one byte per element) but the matmuls still run on the BF16 peak."""
     model, device = pm.load_model("qwen3-8b"), pm.load_device("h100-sxm-80gb")
-    r = task_cost(model, device, LongCoT(lengths=8192), prompt_len=512, cost_model="kinetics", kv_dtype="fp8")
+    bf16 = task_cost(model, device, LongCoT(lengths=8192), prompt_len=512, cost_model="kinetics")
+    fp8 = task_cost(model, device, LongCoT(lengths=8192), prompt_len=512, cost_model="kinetics", kv_dtype="fp8")
     law = kinetics_cost(KineticsModel.of(model, 1.0), 1, 512, 8192)
+    i = device.peak_flops_per_s("bf16") / device.mem_bw_bytes_per_s
+    assert fp8.machine_balance_flop_per_byte == pytest.approx(i)
+    assert fp8.machine_balance_flop_per_byte == pytest.approx(bf16.machine_balance_flop_per_byte)
+    assert fp8.bytes == pytest.approx(float(law.memory_bytes)) and fp8.bytes == pytest.approx(bf16.bytes / 2)
+    assert fp8.flops == pytest.approx(bf16.flops)
+    assert fp8.eflops == pytest.approx(bf16.flops + i * bf16.bytes / 2)
+    assert fp8.eflops < bf16.eflops
+    assert fp8.latency_s == pytest.approx(fp8.eflops / device.peak_flops_per_s("bf16"))
+
+
+def test_kinetics_mode_w8a8_fp8_uses_the_fp8_peak() -> None:
+    model, device = pm.load_model("qwen3-8b"), pm.load_device("h100-sxm-80gb")
+    r = task_cost(model, device, LongCoT(lengths=4096), prompt_len=512, cost_model="kinetics", weight_dtype="fp8")
     assert r.machine_balance_flop_per_byte == pytest.approx(device.peak_flops_per_s("fp8") / device.mem_bw_bytes_per_s)
-    assert r.bytes == pytest.approx(float(law.memory_bytes))
+
+
+@pytest.mark.parametrize("cost_model", ["kinetics", "perfmodel"])
+def test_machine_balance_override_is_exact(cost_model: str) -> None:
+    """With I given (the paper's 562.5 FLOP/byte on B200), eFLOPs = FLOPs + I·bytes exactly."""
+    r = task_cost("qwen3-8b", "b200-sxm-180gb", BestOfN(n=4, lengths=8192), prompt_len=512, cost_model=cost_model,
+                  machine_balance=562.5, resolution=16)
+    assert r.machine_balance_flop_per_byte == 562.5
+    assert r.eflops == pytest.approx(r.flops + 562.5 * r.bytes, rel=1e-12)
+    if cost_model == "kinetics":
+        law = kinetics_cost(KineticsModel.of(pm.load_model("qwen3-8b")), 4, 512, 8192)
+        assert r.eflops == pytest.approx(float(law.compute_flops + 562.5 * law.memory_bytes), rel=1e-12)
+
+
+def test_machine_balance_must_be_positive() -> None:
+    from perfmodel.errors import PerfModelError
+
+    with pytest.raises(PerfModelError, match="machine balance"):
+        task_cost("qwen3-0.6b", "h100-sxm-80gb", LongCoT(lengths=64), prompt_len=8, machine_balance=0.0)
 
 
 def test_kinetics_mode_expectation_over_lengths() -> None:
