@@ -9,6 +9,7 @@ import sys
 import yaml
 from typer.testing import CliRunner
 
+import perfmodel as pm
 from perfmodel.cli import app
 
 runner = CliRunner()
@@ -25,7 +26,7 @@ def test_estimate_json_keys() -> None:
     d = json.loads(r.stdout)
     assert d["e2e_s"] > d["ttft_s"] > 0
     assert d["memory"]["capacity_bytes"] == 80e9
-    assert d["provenance"]["engine"] == "default"
+    assert d["provenance"]["engine"] == pm.DEFAULT_ENGINE == "vllm"
 
 
 def test_estimate_table_and_breakdown() -> None:

@@ -10,7 +10,7 @@ import perfmodel as pm
 from perfmodel.cost import BatchStats, Parallelism, Precision, step_cost
 
 MODELS = ["llama-3.1-8b", "qwen3-0.6b", "mistral-7b", "qwen3-30b-a3b", "deepseek-v3", "gpt-j-6b"]
-ENGINES = ["default", "ideal", "vllm", "hf-transformers"]
+ENGINES = ["research-2023", "ideal", "vllm", "trtllm", "llama.cpp", "hf-transformers"]
 model_ids = st.sampled_from(MODELS)
 engines = st.sampled_from(ENGINES)
 settings.register_profile("perfmodel", max_examples=40, deadline=None)
