@@ -113,7 +113,7 @@ def data_hash(paths: Iterable[str | Path]) -> str:
 
 
 def default_measurement_files() -> list[Path]:
-    """The project's own validation CSVs."""
+    """The project's own validation CSVs (serving-level files, `serving*.csv`, have their own loader)."""
     from perfmodel.specs.catalog import catalog_dir
 
-    return sorted(catalog_dir("validation").glob("*.csv"))
+    return sorted(p for p in catalog_dir("validation").glob("*.csv") if not p.name.startswith("serving"))
