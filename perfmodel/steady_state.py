@@ -151,7 +151,7 @@ def steady_state(
         per_step = b / dec_steps  # requests completing (and admitted) per step
         q = per_step * k  # prompt chunks per step
         phi = np.minimum(q, 1.0)  # share of steps that carry chunks
-        m = np.where(q > 0, q / np.maximum(phi, 1e-12), 0.0)  # chunks on such a step
+        m = np.where(q > 0, q / np.maximum(phi, 1e-12), 1.0)  # chunks on such a step (at least one)
         window = arch.sliding_window.size if arch.sliding_window else None
         decode = BatchStats.uniform(b, 1.0, context, window=window)
         chunks = BatchStats.uniform(m, chunk, (k - 1.0) * chunk / 2.0, window=window, sampled_per_seq=1.0 / k)
