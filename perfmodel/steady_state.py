@@ -185,9 +185,9 @@ def steady_state(
             b = np.minimum(0.5 * b + 0.5 * per_replica * dec_steps * step, b_max)
         t_dec, t_mix, phi, per_step, k = price(b)
         step = (1.0 - phi) * t_dec + phi * t_mix
-        capacity = b_max / dec_steps / step
-        saturated = (per_replica > capacity * (1.0 + 1e-6)) | (b >= b_max * (1.0 - 1e-9))
-        saturated = saturated & (per_replica * dec_steps * step >= b_max * 0.999)
+        full_dec, full_mix, full_phi, _, _ = price(b_max)
+        capacity = b_max / dec_steps / ((1.0 - full_phi) * full_dec + full_phi * full_mix)  # requests/s at b_max
+        saturated = per_replica >= capacity * (1.0 - 1e-6)
         rate = np.where(saturated, capacity, per_replica)
     # a decoding sequence sees the other requests' prompt chunks on a share of its steps
     others = np.where(closed, np.clip((per_replica - 1.0) / np.maximum(per_replica, 1.0), 0.0, 1.0), 1.0)
