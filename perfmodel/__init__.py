@@ -77,3 +77,8 @@ __all__ += [
 from perfmodel.sim import SimResult, simulate  # noqa: E402
 
 __all__ += ["SimResult", "simulate"]
+
+# Steady-state serving in closed form (vectorized over concurrencies, rates and lengths).
+from perfmodel.steady_state import SteadyState, steady_state  # noqa: E402
+
+__all__ += ["SteadyState", "steady_state"]

@@ -193,13 +193,14 @@ def engine_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     _catalog_table("engines", rows, ("name", "status", "software", "data covers", "description"))
 
 
-def _print_summary_tables(errors, title: str) -> None:
+def _print_summary_tables(errors, title: str, groups: tuple[str, ...] = ("source", "device", "engine",
+                                                                          "quantity")) -> None:
     from perfmodel.calibrate.report import summary, summary_by
 
     overall = summary(errors)
     out.print(f"[bold]{title}[/]: {overall['rows']} rows, median |error| {overall['median']:.1%}, "
               f"p90 {overall['p90']:.1%}, worst {overall['max_ratio']:.2f}x", highlight=False)
-    for group in ("source", "device", "engine", "quantity"):
+    for group in groups:
         df = summary_by(errors, group)
         table = Table(title=f"by {group}")
         for col in (group, "rows", "median", "p90", "max_ratio"):
@@ -220,12 +221,21 @@ def validate(
     rows: Annotated[bool, typer.Option("--rows", help="Print every row")] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write every row with its prediction here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+    serving: Annotated[bool, typer.Option("--serving", help="Serving-level rows (validation/serving*.csv): "
+                                                            "simulate each configuration")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="With --serving: the steady-state closed form instead "
+                                                      "of the simulator")] = False,
 ) -> None:
     """Score predictions against published measurements: |relative error| per row and summaries."""
     from perfmodel.calibrate import default_measurement_files
     from perfmodel.calibrate import validate as run_validate
     from perfmodel.calibrate.report import html_report, summary, summary_by
 
+    if serving:
+        _validate_serving(csv, fast=fast, report=report, csv_out=csv_out, as_json=as_json, rows=rows)
+        return
+    if fast:
+        fail(PerfModelError("--fast applies to --serving only"))
     if cv is not None and cv not in ("device", "model", "source", "engine"):
         fail(PerfModelError(f"--cv must be device, model, source or engine (got {cv!r})"))
     try:
@@ -248,6 +258,65 @@ def validate(
         err.print(f"wrote {csv_out}")
     if report:
         html_report(errors, report, title=f"perfmodel validation — {label}")
+        err.print(f"wrote {report}")
+
+
+SERVING_GROUPS = ("quantity", "engine", "device")
+
+
+def _finite(data):
+    """`data` with NaN floats replaced by None (strict JSON)."""
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite(v) for v in data]
+    if isinstance(data, float) and data != data:
+        return None
+    return data
+
+
+def _validate_serving(csv: list[Path] | None, *, fast: bool, report: Path | None, csv_out: Path | None,
+                      as_json: bool, rows: bool) -> None:
+    """`validate --serving`: every serving configuration through the simulator (or the closed form)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from perfmodel.calibrate.report import html_report, summary, summary_by
+    from perfmodel.calibrate.serving_data import default_serving_files
+    from perfmodel.calibrate.serving_predict import validate_serving
+
+    paths = csv or default_serving_files()
+    if not paths:
+        fail(PerfModelError("no serving measurements: validation/serving*.csv does not exist; pass CSV files"))
+    bar = Progress(TextColumn("closed form" if fast else "simulating"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
+    try:
+        with bar:
+            task = bar.add_task("configurations", total=None)
+            errors = validate_serving(paths, fast=fast,
+                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except PerfModelError as exc:
+        fail(exc)
+    label = "serving, " + ("steady-state closed form" if fast else "simulated")
+    missing = errors[errors["predicted"].isna()]
+    if as_json:
+        print_json(_finite({"mode": label, "overall": summary(errors),
+                            **{f"by_{g}": summary_by(errors, g).to_dict(orient="records") for g in SERVING_GROUPS},
+                            "unpredicted": missing[["file", "line", "quantity", "reason"]].to_dict(orient="records")}))
+    else:
+        _print_summary_tables(errors, label, SERVING_GROUPS)
+        reasons = missing.groupby("reason").size()
+        for reason, count in reasons.items():
+            err.print(f"[yellow]not predicted[/] ({count} rows): {reason}", highlight=False, soft_wrap=True)
+    cols = ["hardware", "num_devices", "engine", "model", "load", "input_len", "output_len", "quantity", "value",
+            "predicted", "ratio"]
+    if rows:
+        out.print(errors[cols].to_string(index=False), highlight=False)
+    if csv_out:
+        errors.to_csv(csv_out, index=False)
+        err.print(f"wrote {csv_out}")
+    if report:
+        html_report(errors, report, title=f"perfmodel validation — {label}", groups=SERVING_GROUPS,
+                    columns=("file", "line", *cols, "reason"))
         err.print(f"wrote {report}")
 
 

@@ -49,18 +49,22 @@ def passes_gate(stats: dict[str, float], thresholds: dict[str, float]) -> list[s
     return failures
 
 
-def html_report(errors: pd.DataFrame, path: Path, *, title: str = "perfmodel validation") -> None:
-    """A self-contained page: predicted-vs-measured scatter and the summary tables."""
+STATIC_ROW_COLUMNS = ("kind", "hardware", "num_devices", "engine", "model", "batch", "input_len", "output_len",
+                      "quantity", "value", "predicted", "ratio")
+
+
+def html_report(errors: pd.DataFrame, path: Path, *, title: str = "perfmodel validation",
+                groups: tuple[str, ...] = ("source", "device", "engine", "quantity"),
+                columns: tuple[str, ...] = STATIC_ROW_COLUMNS) -> None:
+    """A self-contained page: predicted-vs-measured scatter, the summary tables by `groups`, the rows."""
     from perfmodel.viz.validation import scatter_figure
 
     figure = scatter_figure(errors)
     parts = [f"<h1>{title}</h1>", "<h2>Overall</h2>", pd.DataFrame([summary(errors)]).to_html(index=False),
              figure.to_html(full_html=False, include_plotlyjs="cdn")]
-    for group in ("source", "device", "engine", "quantity"):
+    for group in groups:
         parts += [f"<h2>By {group}</h2>", summary_by(errors, group).to_html(index=False, float_format="%.3f")]
-    cols = ["kind", "hardware", "num_devices", "engine", "model", "batch", "input_len", "output_len", "quantity",
-            "value", "predicted", "ratio"]
-    parts += ["<h2>Rows</h2>", errors[cols].to_html(index=False, float_format="%.4g")]
+    parts += ["<h2>Rows</h2>", errors[list(columns)].to_html(index=False, float_format="%.4g")]
     body = "\n".join(parts)
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
                     f"<body style='font-family:sans-serif'>{body}</body></html>")

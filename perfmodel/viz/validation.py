@@ -19,7 +19,7 @@ def scatter_figure(errors: pd.DataFrame) -> go.Figure:
         scale = part["value"].median()
         fig.add_trace(go.Scatter(
             x=part["value"] / scale, y=part["predicted"] / scale, mode="markers", name=str(quantity),
-            text=[f"{r.hardware} · {r.engine} · {r.model} · b={r.batch} {r.input_len}→{r.output_len}<br>"
+            text=[f"{r.hardware} · {r.engine} · {r.model} · {_load(r)} {r.input_len}→{r.output_len}<br>"
                   f"measured {r.value:.4g} · predicted {r.predicted:.4g} ({r.ratio:.2f}×)"
                   for r in part.itertuples()], hoverinfo="text"))
     span = np.array([0.05, 20.0])
@@ -30,3 +30,8 @@ def scatter_figure(errors: pd.DataFrame) -> go.Figure:
                       yaxis={"type": "log", "title": "predicted (same scale)"}, height=600,
                       title="predicted vs measured")
     return fig
+
+
+def _load(row) -> str:
+    """How the row loads the system: a static batch, or a serving row's concurrency / request rate."""
+    return str(row.load) if hasattr(row, "load") else f"b={row.batch}"
