@@ -101,7 +101,22 @@ def load_measurements(paths: Iterable[str | Path]) -> pd.DataFrame:
     if (table["value"] <= 0).any():
         raise SpecError("every measured value must be > 0", field="value")
     table["weight"] = table["reliability"].map(RELIABILITY_WEIGHT).fillna(0.6)
+    table["study"] = table["source"]
     table["row_id"] = range(len(table))
+    return table
+
+
+def load_fit_table(paths: Iterable[str | Path], serving_paths: Iterable[str | Path] = ()) -> pd.DataFrame:
+    """Static and kernel rows plus the serving rows the steady-state closed form prices (see `serving_fit`)."""
+    from perfmodel.calibrate.serving_data import load_serving
+    from perfmodel.calibrate.serving_fit import serving_fit_rows
+
+    table = load_measurements(paths)
+    serving_paths = list(serving_paths)
+    if serving_paths:
+        serving = serving_fit_rows(load_serving(serving_paths))
+        table = pd.concat([table, serving[[c for c in serving.columns if c != "row_id"]]], ignore_index=True)
+        table["row_id"] = range(len(table))
     return table
 
 

@@ -129,7 +129,7 @@ def prior_predictions(table: pd.DataFrame) -> np.ndarray:
     return predict(table, engines, devices)
 
 
-GROUP_COLUMNS = {"device": "hardware", "model": "model", "source": "source", "engine": "engine"}
+GROUP_COLUMNS = {"device": "hardware", "model": "model", "source": "study", "engine": "engine"}
 
 
 def is_current_profile(engine: EngineProfile) -> bool:

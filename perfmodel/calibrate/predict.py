@@ -34,11 +34,22 @@ def predict_row(row: pd.Series | object, engines: Mapping[str, EngineProfile] | 
 
 def predict(table: pd.DataFrame, engines: Mapping[str, EngineProfile] | None = None,
             devices: Mapping[str, Device] | None = None) -> np.ndarray:
-    """Predictions for every row; a row the model cannot price gives NaN (reported, never dropped)."""
-    out = np.empty(len(table))
+    """Predictions for every row; a row the model cannot price gives NaN (reported, never dropped).
+
+    Serving rows (`kind` = 'serving') are priced together by the steady-state closed form.
+    """
+    from perfmodel.calibrate.serving_fit import SERVING_KIND
+    from perfmodel.calibrate.serving_predict import predict_serving_steady
+
+    out = np.full(len(table), np.nan)
+    serving = (table["kind"] == SERVING_KIND).to_numpy()
     for i, row in enumerate(table.itertuples(index=False)):
+        if serving[i]:
+            continue
         try:
             out[i] = predict_row(row, engines, devices)
         except PerfModelError:
             out[i] = np.nan
+    if serving.any():
+        out[serving] = predict_serving_steady(table[serving], engines=engines, devices=devices)["predicted"]
     return out

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-GROUPS = {"source": "source", "device": "hardware", "engine": "engine", "quantity": "quantity", "model": "model"}
+GROUPS = {"source": "study", "device": "hardware", "engine": "engine", "quantity": "quantity", "model": "model"}
 
 
 def with_errors(table: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:

@@ -28,7 +28,8 @@ SERVING_QUANTITIES = THROUGHPUT_QUANTITIES + LATENCY_QUANTITIES
 CONFIG_COLUMNS = ("hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model",
                   "weight_dtype", "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio",
                   "num_requests", "spec_decode", "disagg")
-_INT_COLUMNS = ("num_devices", "tp", "pp", "ep", "dp", "input_len", "output_len")
+_INT_COLUMNS = ("num_devices", "tp", "pp", "ep", "dp")
+_LENGTH_COLUMNS = ("input_len", "output_len")  # mean tokens per request (a data set's mean need not be whole)
 _TEXT_COLUMNS = ("engine", "engine_version", "kv_dtype", "spec_decode", "disagg", "reliability", "source", "date")
 DISAGG = re.compile(r"^(\d+)p(\d+)d$")
 
@@ -76,6 +77,12 @@ def _read_one(path: Path) -> pd.DataFrame:
         if wrong.any():
             raise _bad(path, col, "must be a whole number >= 1", np.flatnonzero(wrong))
         out[col] = values.astype(int)
+    for col in _LENGTH_COLUMNS:
+        values = _numeric(df, col, path)
+        wrong = values.isna() | (values < 1)
+        if wrong.any():
+            raise _bad(path, col, "must be a mean length >= 1 token", np.flatnonzero(wrong))
+        out[col] = values.astype(float)
     conc = _numeric(df, "concurrency", path)
     rate = _numeric(df, "request_rate", path)
     both, neither = conc.notna() & rate.notna(), conc.isna() & rate.isna()
@@ -123,6 +130,16 @@ def _read_one(path: Path) -> pd.DataFrame:
     return out
 
 
+def study_of(source: str) -> str:
+    """The publication a row comes from: a repository folder for per-file citations, else the source text."""
+    head = source.split(" (", 1)[0].strip()
+    match = re.match(r"^(github:[^@:]+)(?:@[0-9a-f]+)?:(.+)$", head)
+    if match:
+        folder = match.group(2).rsplit("/", 1)[0] if "/" in match.group(2) else match.group(2)
+        return f"{match.group(1)}:{folder}"
+    return source
+
+
 def load_serving(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Read serving CSVs into one table with `weight` (from reliability), `config_id` and `row_id` columns.
 
@@ -134,6 +151,7 @@ def load_serving(paths: Iterable[str | Path]) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     table["weight"] = table["reliability"].map(RELIABILITY_WEIGHT).fillna(0.6)
     table["config_id"] = pd.factorize(pd.Series(row_keys(table, CONFIG_COLUMNS)))[0]
+    table["study"] = table["source"].map(study_of)
     table["row_id"] = np.arange(len(table))
     return table
 

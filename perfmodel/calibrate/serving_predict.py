@@ -9,13 +9,14 @@ every gap between consecutive token emissions, pooled; then mean, median and 99t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from perfmodel.calibrate.serving_data import DISAGG, configurations, row_keys
+from perfmodel.cost.engine import EngineProfile
 from perfmodel.errors import PerfModelError
 from perfmodel.sim.metrics import itl_samples, weighted_quantile
 from perfmodel.sim.result import SimResult
@@ -29,6 +30,7 @@ from perfmodel.sim.scenario import (
     SchedulerSpec,
     WorkloadSpec,
 )
+from perfmodel.specs.device import Device
 from perfmodel.steady_state import steady_state
 
 SEED = 0
@@ -63,10 +65,12 @@ def scheduler_for(engine: str) -> SchedulerSpec:
     return SchedulerSpec(name="continuous", **ENGINE_SCHEDULER.get(engine, DEFAULT_SCHEDULER))
 
 
-def length_spec(length: int, range_ratio: float) -> LengthSpec:
-    """Lengths uniform in [range_ratio·length, length] (fixed when range_ratio is 1)."""
+def length_spec(length: float, range_ratio: float) -> LengthSpec:
+    """Lengths uniform in [range_ratio·length, length] (fixed when range_ratio is 1; a data set's mean length,
+    given without a range, is simulated fixed at that mean)."""
+    length = max(1, int(round(length)))
     low = max(1, int(round(range_ratio * length)))
-    return LengthSpec.fixed(int(length)) if low >= length else LengthSpec(dist="uniform", low=low, high=int(length))
+    return LengthSpec.fixed(length) if low >= length else LengthSpec(dist="uniform", low=low, high=length)
 
 
 def mean_length(length: float, range_ratio: float) -> float:
@@ -76,14 +80,15 @@ def mean_length(length: float, range_ratio: float) -> float:
 
 
 def request_count(config: pd.Series) -> int:
-    """Requests to simulate: the row's count, raised to reach a steady state, capped to stay fast."""
+    """Requests to simulate: the benchmark's own count when the row states it (its start-up wave and drain
+    are part of what was measured), else enough for a steady state; capped to stay fast."""
     given = 0 if _blank(config["num_requests"]) else int(config["num_requests"])
     if not _blank(config["concurrency"]):
         c = int(config["concurrency"])
-        want = max(given, REQUESTS_PER_SLOT * c, MIN_REQUESTS)
+        want = given or max(REQUESTS_PER_SLOT * c, MIN_REQUESTS)
         cap = max(min(MAX_DECODE_STEPS * c // max(int(config["output_len"]), 1), MAX_REQUESTS), 2 * c)
     else:
-        want = max(given, int(float(config["request_rate"]) * OPEN_LOOP_SECONDS), MIN_REQUESTS)
+        want = given or max(int(float(config["request_rate"]) * OPEN_LOOP_SECONDS), MIN_REQUESTS)
         cap = MAX_REQUESTS
     return int(min(want, cap))
 
@@ -191,9 +196,15 @@ def predict_serving_rows(table: pd.DataFrame,
 
 
 def predict_serving_steady(table: pd.DataFrame,
-                           progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                           progress: Callable[[int, int], None] | None = None,
+                           engines: Mapping[str, EngineProfile] | None = None,
+                           devices: Mapping[str, Device] | None = None) -> pd.DataFrame:
     """Like :func:`predict_serving_rows` with the closed form (:func:`perfmodel.steady_state`): one vectorized
-    call per deployment and loop kind; means and throughputs only (percentiles get a reason)."""
+    call per deployment and loop kind; means and throughputs only (percentiles get a reason).
+
+    `engines` / `devices` replace the catalog's profile or device of that name (what a fit tries).
+    """
+    engines, devices = engines or {}, devices or {}
     predicted = np.full(len(table), np.nan)
     reasons = ["" for _ in range(len(table))]
     work = table.reset_index(drop=True)
@@ -216,12 +227,14 @@ def predict_serving_steady(table: pd.DataFrame,
                 kv = first["kv_dtype"] or None
                 common = dict(input_len=inp, output_len=outl, replicas=int(first["dp"]), tp=int(first["tp"]),
                               pp=int(first["pp"]), ep=int(first["ep"]), weight_dtype=first["weight_dtype"],
-                              kv_dtype=None if kv == "auto" else kv, engine=first["engine"], **sched)
+                              kv_dtype=None if kv == "auto" else kv,
+                              engine=engines.get(first["engine"], first["engine"]), **sched)
+                hardware = devices.get(first["hardware"], first["hardware"])
                 if bool(pd.notna(first["concurrency"])):
-                    ss = steady_state(first["model"], first["hardware"],
+                    ss = steady_state(first["model"], hardware,
                                       concurrency=part["concurrency"].to_numpy(dtype=np.float64), **common)
                 else:
-                    ss = steady_state(first["model"], first["hardware"],
+                    ss = steady_state(first["model"], hardware,
                                       request_rate=part["request_rate"].to_numpy(dtype=np.float64), **common)
             except PerfModelError as exc:
                 reason = str(exc)

@@ -1,0 +1,34 @@
+"""Serving rows in the fit: the closed-loop throughput and mean-TPOT rows the steady-state closed form prices.
+
+The simulator scores every serving row (`perfmodel validate --serving`), but a least-squares fit
+evaluates the model thousands of times, so it uses :func:`perfmodel.steady_state` and only the rows
+that closed form describes: closed-loop (fixed-concurrency) runs of a unified deployment without
+speculative decoding, output tokens/s and mean TPOT. Where a run reports the median TPOT but not the
+mean, the median stands in for it (under a steady closed loop every sequence sees the same step mix).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FIT_QUANTITIES = ("output_tokens_per_s", "tpot_mean_s")
+SERVING_KIND = "serving"
+
+
+def serving_fit_rows(serving: pd.DataFrame) -> pd.DataFrame:
+    """The serving rows a fit uses, as rows of the measurement table (`kind` = 'serving')."""
+    usable = serving[serving["concurrency"].notna() & (serving["disagg"] == "") & (serving["spec_decode"] == "")]
+    rows = []
+    for _key, part in usable.groupby("config_id", sort=False):
+        by_q = {q: r for q, r in zip(part["quantity"], part.itertuples(index=False), strict=True)}
+        for quantity in FIT_QUANTITIES:
+            row = by_q.get(quantity) or (by_q.get("tpot_p50_s") if quantity == "tpot_mean_s" else None)
+            if row is not None:
+                rows.append(row._asdict() | {"quantity": quantity})
+    if not rows:
+        return pd.DataFrame()
+    out = pd.DataFrame(rows)
+    out["kind"] = SERVING_KIND
+    out["batch"] = out["concurrency"].astype(int)
+    out["operator"] = ""
+    return out
