@@ -239,7 +239,10 @@ def validate(
     if cv is not None and cv not in ("device", "model", "source", "engine"):
         fail(PerfModelError(f"--cv must be device, model, source or engine (got {cv!r})"))
     try:
-        errors = run_validate(csv or default_measurement_files(), engine=engine, cv=cv, before=before)
+        from perfmodel.calibrate.serving_data import default_serving_files
+
+        errors = run_validate(csv or default_measurement_files(), engine=engine, cv=cv, before=before,
+                              serving_paths=() if csv else default_serving_files())
     except PerfModelError as exc:
         fail(exc)
     label = f"cross-validated by {cv}" if cv else ("priors (before fitting)" if before else "shipped profiles")
@@ -307,6 +310,9 @@ def _validate_serving(csv: list[Path] | None, *, fast: bool, report: Path | None
         reasons = missing.groupby("reason").size()
         for reason, count in reasons.items():
             err.print(f"[yellow]not predicted[/] ({count} rows): {reason}", highlight=False, soft_wrap=True)
+        if errors.attrs.get("excluded_rows"):
+            err.print(f"excluded ({errors.attrs['excluded_rows']} rows): see validation/exclusions.yaml",
+                      highlight=False)
     cols = ["hardware", "num_devices", "engine", "model", "load", "input_len", "output_len", "quantity", "value",
             "predicted", "ratio"]
     if rows:
@@ -329,6 +335,7 @@ def calibrate_engines_command(
 ) -> None:
     """Refit engine profiles and device efficiencies; rewrite the shipped profile files."""
     from perfmodel.calibrate import calibrate_engines, default_measurement_files
+    from perfmodel.calibrate.serving_data import default_serving_files
     from perfmodel.specs.catalog import catalog_dir
 
     paths = csv or default_measurement_files()
@@ -336,7 +343,7 @@ def calibrate_engines_command(
         with out.status("fitting engine profiles (and cross-validating)" if cv else "fitting engine profiles"):
             result, bands = calibrate_engines(paths, engines_dir=engines_dir or catalog_dir("engines"),
                                               calibration_dir=calibration_dir or catalog_dir("calibration"),
-                                              with_cv=cv)
+                                              with_cv=cv, serving_paths=() if csv else default_serving_files())
     except PerfModelError as exc:
         fail(exc)
     out.print(f"fit: {result.message} ({result.nfev} evaluations)", highlight=False)

@@ -106,15 +106,39 @@ def load_measurements(paths: Iterable[str | Path]) -> pd.DataFrame:
     return table
 
 
+def exclusions() -> list[dict[str, str]]:
+    """Studies left out of fitting and scoring (`validation/exclusions.yaml`), each with its reason."""
+    from perfmodel.specs.catalog import catalog_dir
+    from perfmodel.specs.loader import read_mapping
+
+    path = catalog_dir("validation") / "exclusions.yaml"
+    entries = read_mapping(path).get("exclusions") if path.is_file() else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("source_contains") for e in entries):
+        raise SpecError("exclusions must be a list of {source_contains, reason}", source=str(path), field="exclusions")
+    return entries
+
+
+def excluded_mask(table: pd.DataFrame) -> pd.Series:
+    """Rows whose source matches an entry of `validation/exclusions.yaml`."""
+    mask = pd.Series(False, index=table.index)
+    for entry in exclusions():
+        mask |= table["source"].str.contains(entry["source_contains"], regex=False)
+    return mask
+
+
 def load_fit_table(paths: Iterable[str | Path], serving_paths: Iterable[str | Path] = ()) -> pd.DataFrame:
     """Static and kernel rows plus the serving rows the steady-state closed form prices (see `serving_fit`)."""
     from perfmodel.calibrate.serving_data import load_serving
     from perfmodel.calibrate.serving_fit import serving_fit_rows
 
     table = load_measurements(paths)
+    table = table[~excluded_mask(table)].reset_index(drop=True)
     serving_paths = list(serving_paths)
     if serving_paths:
-        serving = serving_fit_rows(load_serving(serving_paths))
+        serving = load_serving(serving_paths)
+        serving = serving_fit_rows(serving[~excluded_mask(serving)])
         table = pd.concat([table, serving[[c for c in serving.columns if c != "row_id"]]], ignore_index=True)
         table["row_id"] = range(len(table))
     return table

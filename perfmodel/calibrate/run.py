@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfmodel.calibrate.data import KERNEL_ENGINE, data_hash, load_measurements
+from perfmodel.calibrate.data import KERNEL_ENGINE, data_hash, load_fit_table
 from perfmodel.calibrate.fit import (
     FitResult,
     cross_validate,
@@ -25,14 +25,15 @@ BAND_PERCENTILE = 80  # the uncertainty band covers this share of held-out rows
 
 
 def validate(paths: Sequence[str | Path], *, engine: str | None = None, cv: str | None = None,
-             before: bool = False) -> pd.DataFrame:
+             before: bool = False, serving_paths: Sequence[str | Path] = ()) -> pd.DataFrame:
     """Rows with predictions and errors.
 
     Default: the shipped profiles. `before=True`: every engine and device at its prior (no fit).
     `cv='device'|'model'|'source'|'engine'`: leave-one-group-out predictions (fit without the group).
     `engine`: score every end-to-end row with this profile instead of the row's own.
+    `serving_paths`: serving CSVs whose closed-loop rows join the table (priced by the steady-state closed form).
     """
-    table = load_measurements(paths)
+    table = load_fit_table(paths, serving_paths)
     if engine:
         table.loc[table["kind"] == "e2e", "engine"] = engine
     if cv:
@@ -65,9 +66,10 @@ def uncertainty_bands(table: pd.DataFrame, by_model: np.ndarray, by_device: np.n
 
 
 def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibration_dir: Path,
-                      with_cv: bool = True) -> tuple[FitResult, dict[str, dict[str, float]] | None]:
+                      with_cv: bool = True, serving_paths: Sequence[str | Path] = ()
+                      ) -> tuple[FitResult, dict[str, dict[str, float]] | None]:
     """Fit every engine and device in the data, write the profiles, return the fit and its error bands."""
-    table = load_measurements(paths)
+    table = load_fit_table(paths, serving_paths)
     result = fit(table)
     result.extras["rows_by_engine"] = table.groupby("engine").size().to_dict()
     result.extras["hardware_by_engine"] = {e: sorted(set(part["hardware"])) for e, part in table.groupby("engine")}
@@ -87,7 +89,8 @@ def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibra
             result.engines[name] = engine
             if bands is not None:
                 bands[name] = dict(bands["generic"])
-    write_fit(result, engines_dir=engines_dir, calibration_dir=calibration_dir, data_sha256=data_hash(paths),
+    write_fit(result, engines_dir=engines_dir, calibration_dir=calibration_dir,
+              data_sha256=data_hash([*paths, *serving_paths]),
               rows=len(table), uncertainty=bands)
     return result, bands
 

@@ -3,8 +3,8 @@
 The simulator scores every serving row (`perfmodel validate --serving`), but a least-squares fit
 evaluates the model thousands of times, so it uses :func:`perfmodel.steady_state` and only the rows
 that closed form describes: closed-loop (fixed-concurrency) runs of a unified deployment without
-speculative decoding, output tokens/s and mean TPOT. Where a run reports the median TPOT but not the
-mean, the median stands in for it (under a steady closed loop every sequence sees the same step mix).
+speculative decoding, output tokens/s and mean TPOT (a median TPOT is no stand-in:
+with long prompts most sequences see no prompt chunk while the mean pays for every chunk).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def serving_fit_rows(serving: pd.DataFrame) -> pd.DataFrame:
     for _key, part in usable.groupby("config_id", sort=False):
         by_q = {q: r for q, r in zip(part["quantity"], part.itertuples(index=False), strict=True)}
         for quantity in FIT_QUANTITIES:
-            row = by_q.get(quantity) or (by_q.get("tpot_p50_s") if quantity == "tpot_mean_s" else None)
+            row = by_q.get(quantity)
             if row is not None:
                 rows.append(row._asdict() | {"quantity": quantity})
     if not rows:

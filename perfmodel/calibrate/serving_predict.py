@@ -256,14 +256,18 @@ def predict_serving_steady(table: pd.DataFrame,
 def validate_serving(paths, *, fast: bool = False,
                      progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Serving rows with predictions (simulated, or closed form when `fast`), errors, `reason` and `load`."""
+    from perfmodel.calibrate.data import excluded_mask
     from perfmodel.calibrate.report import with_errors
     from perfmodel.calibrate.serving_data import load_serving
 
     table = load_serving(paths)
+    excluded = excluded_mask(table)
+    table = table[~excluded].reset_index(drop=True)
     predicted = (predict_serving_steady if fast else predict_serving_rows)(table, progress)
     errors = with_errors(predicted, predicted["predicted"].to_numpy())
     errors["load"] = [f"c={int(c)}" if pd.notna(c) else f"{r:g} req/s"
                       for c, r in zip(errors["concurrency"], errors["request_rate"], strict=True)]
+    errors.attrs["excluded_rows"] = int(excluded.sum())
     return errors
 
 
