@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from perfmodel.cost.engine import DEFAULT_ENGINE
+from perfmodel.cost.engine import DEFAULT_ENGINE, profile_for_version
 from perfmodel.errors import SpecError
 
 E2E_QUANTITIES = ("ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s")
@@ -30,6 +30,16 @@ def _require(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
         raise SpecError(f"missing column(s) {', '.join(missing)}; see validation/README.md", source=str(path))
 
 
+def versioned_engines(df: pd.DataFrame) -> pd.Series:
+    """Each row's engine profile: its `engine`, refined by `engine_version` where the file has that column
+    (vLLM 0.7 rows are `vllm-v0`); an empty engine is the default."""
+    engines = df["engine"].fillna("").astype(str).replace("", UNKNOWN_ENGINE)
+    if "engine_version" not in df.columns:
+        return engines
+    versions = df["engine_version"].fillna("").astype(str)
+    return pd.Series([profile_for_version(e, v) for e, v in zip(engines, versions, strict=True)], index=df.index)
+
+
 def _e2e_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     _require(df, E2E_COLUMNS, path)
     bad = sorted(set(df["quantity"]) - set(E2E_QUANTITIES))
@@ -40,7 +50,7 @@ def _e2e_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         "kind": "e2e",
         "hardware": df["hardware"].astype(str),
         "num_devices": df["num_devices"].astype(int),
-        "engine": df["engine"].fillna("").astype(str).replace("", UNKNOWN_ENGINE),
+        "engine": versioned_engines(df),
         "model": df["model"].astype(str),
         "weight_dtype": df["weight_dtype"].astype(str),
         "kv_dtype": df["kv_dtype"].fillna("").astype(str),

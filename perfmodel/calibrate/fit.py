@@ -34,16 +34,18 @@ def prior_engine(name: str) -> EngineProfile:
     return base.model_copy(update=update | {"calibrated": False, "fit": None})
 
 
-def grouped_query_models(models) -> set[str]:
-    """Ids among `models` whose attention shares KV heads across query heads (GQA/MQA, not MLA)."""
-    out = set()
+def model_features(models) -> dict[str, set[str]]:
+    """Ids among `models` by architecture feature: `grouped` (GQA/MQA, not MLA) and `moe` (routed experts)."""
+    out: dict[str, set[str]] = {"grouped": set(), "moe": set()}
     for model_id in set(models):
         try:
             model = pm.load_model(model_id)
         except pm.PerfModelError:
             continue
         if not model.mla and model.kv_heads < model.num_heads:
-            out.add(model_id)
+            out["grouped"].add(model_id)
+        if model.moe:
+            out["moe"].add(model_id)
     return out
 
 
@@ -94,7 +96,7 @@ def fit(table: pd.DataFrame, *, x0: dict[str, float] | None = None, max_nfev: in
     engine_names = sorted(set(table["engine"]))
     base_engines = {name: prior_engine(name) for name in engine_names}
     base_devices = {d: prior_device(d) for d in sorted(set(table["hardware"]))}
-    params = build_params(table, base_engines, base_devices, grouped_query_models(table["model"]))
+    params = build_params(table, base_engines, base_devices, model_features(table["model"]))
     measured = table["value"].to_numpy()
     weights = table["weight"].to_numpy()
     priors = np.array([p.to_internal(p.prior) for p in params])

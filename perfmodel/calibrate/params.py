@@ -59,6 +59,8 @@ GLOBAL_PARAMS = (
 # name, common prior, sigma, lower, upper, log — in the order they are freed.
 ENGINE_PARAMS = (
     ("step_overhead_s", 1e-3, 1.5, 1e-6, 0.1, True),
+    ("moe_layer_overhead_s", 1e-5, 1.5, 1e-8, 2e-3, True),
+    ("moe_efficiency", 1.0, 0.5, 0.05, 1.2, True),
     ("bandwidth_scale", 1.0, 0.15, 0.3, 1.2, True),
     ("gemm_scale", 1.0, 0.3, 0.1, 1.3, True),
     ("request_overhead_s", 1e-3, 1.5, 1e-7, 0.5, True),
@@ -97,23 +99,33 @@ def device_prior(device: Device, which: str) -> float:
     return defaults[device.kind]
 
 
-def _exercised(name: str, rows: pd.DataFrame, grouped_models: set[str]) -> bool:
+KERNEL_QUALITY = ("bandwidth_scale", "gemm_scale", "attention_efficiency", "attention_bandwidth_scale")
+"""General kernel-quality scales: freed only when the engine's rows span at least two models, so one model's
+peculiarities are not read as the engine's."""
+
+
+def _exercised(name: str, rows: pd.DataFrame, features: dict[str, set[str]]) -> bool:
     """Whether `rows` contain the physics that parameter `name` describes."""
     if name == "collective_overhead_s":
         return bool((rows["num_devices"] > 1).any())
     if name == "gqa_kv_reread":
-        return bool(rows["model"].isin(grouped_models).any())
+        return bool(rows["model"].isin(features.get("grouped", set())).any())
+    if name.startswith("moe_"):
+        return bool(rows["model"].isin(features.get("moe", set())).any())
+    if name in KERNEL_QUALITY:
+        return rows["model"].nunique() >= 2
     return True
 
 
 def build_params(table: pd.DataFrame, engines: dict[str, EngineProfile], devices: dict[str, Device],
-                 grouped_models: set[str] | None = None, kernel_engine: str = "kernels") -> list[Param]:
+                 features: dict[str, set[str]] | None = None, kernel_engine: str = "kernels") -> list[Param]:
     """The free parameters the rows of `table` identify (see the module docstring for the rules).
 
-    `grouped_models`: ids of the models with grouped-query attention (KV heads shared by several query heads).
-    The `kernels` profile (isolated microbenchmarks) gets only the global parameters.
+    `features`: model ids by architecture feature — `grouped` (grouped-query attention: KV heads shared by
+    several query heads) and `moe` (routed experts). The `kernels` profile (isolated microbenchmarks) gets
+    only the global parameters.
     """
-    grouped_models = grouped_models or set()
+    features = features or {}
     params = [Param("global", *spec) for spec in GLOBAL_PARAMS]
     for name in sorted(engines):
         rows = table[table["engine"] == name]
@@ -123,7 +135,7 @@ def build_params(table: pd.DataFrame, engines: dict[str, EngineProfile], devices
         for field, _prior, sigma, lower, upper, log in ENGINE_PARAMS:
             if budget <= 0:
                 break
-            if not _exercised(field, rows, grouped_models):
+            if not _exercised(field, rows, features):
                 continue
             prior = min(max(engine_prior(engines[name], field), lower), upper)
             params.append(Param(f"engine:{name}", field, prior, sigma, lower, upper, log))

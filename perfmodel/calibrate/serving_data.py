@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfmodel.calibrate.data import RELIABILITY_WEIGHT
+from perfmodel.calibrate.data import RELIABILITY_WEIGHT, versioned_engines
 from perfmodel.errors import SpecError
 
 SERVING_COLUMNS = ("hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model",
@@ -66,7 +66,7 @@ def _read_one(path: Path) -> pd.DataFrame:
     out = pd.DataFrame({c: df[c] for c in ("hardware", "model", "weight_dtype", "quantity")})
     for col in _TEXT_COLUMNS:
         out[col] = df[col].fillna("").astype(str).str.strip()
-    out["engine"] = out["engine"].replace("", "default")
+    out["engine"] = versioned_engines(out)
     for col in _INT_COLUMNS:
         values = _numeric(df, col, path)
         if col in ("tp", "pp", "ep", "dp"):

@@ -30,7 +30,9 @@ class EngineProfile(BaseModel):
     family: str | None = None
     """The engine this profile belongs to (`trtllm` for `trtllm` and `trtllm-0.6`)."""
     software: str | None = None
-    """Software versions the profile stands for, e.g. `TensorRT-LLM >= 0.17, 1.x`."""
+    """Software versions the profile stands for, in words, e.g. `TensorRT-LLM >= 0.17, 1.x`."""
+    versions: str | None = None
+    """The same as a PEP 440 range (`>=0.8`), used to pick the profile for a stated engine version."""
     hardware: tuple[str, ...] = ()
     """Devices the profile's data covers (empty: none; its numbers are priors)."""
     priors: dict[str, float] = Field(default_factory=dict)
@@ -56,8 +58,12 @@ class EngineProfile(BaseModel):
     """Fraction of link bandwidth collectives achieve."""
     collective_overhead_s: float = Field(default=0.0, ge=0)
     """Fixed cost of each collective call (launch and synchronization) on top of the α–β time."""
+    moe_efficiency: float = Field(default=1.0, gt=0, le=1.5)
+    """Routed-expert (grouped GEMM) kernel quality relative to the engine's dense GEMMs: divides their speed."""
     step_overhead_s: float = Field(default=0.0, ge=0)
     layer_overhead_s: float = Field(default=0.0, ge=0)
+    moe_layer_overhead_s: float = Field(default=0.0, ge=0)
+    """Per MoE layer per step: routing, token permutation and expert dispatch beyond the GEMMs themselves."""
     sequence_overhead_s: float = Field(default=0.0, ge=0)
     """Per sequence per step (sampling, scheduling, detokenization)."""
     request_overhead_s: float = Field(default=0.0, ge=0)
@@ -167,6 +173,35 @@ def canonical_engine_name(name: str | None) -> str:
     if key in ("", "default", "unknown", "none"):
         return DEFAULT_ENGINE
     return ENGINE_ALIASES.get(key, key)
+
+
+def profile_for_version(engine: str | None, version: str | None) -> str:
+    """The profile name for `engine` at `version`: the member of its family whose `versions` range holds it.
+
+    A missing or unparseable version (a nightly build) means the family's current profile; an engine
+    without a family keeps its own name.
+    """
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    name = canonical_engine_name(engine)
+    text = (version or "").strip().lower().removeprefix("v")
+    try:
+        parsed = Version(text) if text else None
+    except InvalidVersion:
+        parsed = None
+    if parsed is None:
+        return name
+    for candidate in sorted(engine_files()):
+        profile = _engine_from_path(str(engine_files()[candidate]))
+        if profile.family != name or not profile.versions:
+            continue
+        try:
+            if SpecifierSet(profile.versions).contains(parsed, prereleases=True):
+                return profile.name
+        except InvalidSpecifier:
+            continue
+    return name
 
 
 def load_engine(ref: str | EngineProfile | None) -> EngineProfile:

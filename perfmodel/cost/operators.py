@@ -34,6 +34,7 @@ class Op:
     kv_bytes: FloatArray | float = 0.0  # the part of `bytes` that is KV cache (read and written)
     kv_group: float = 1.0  # query heads sharing one KV head on this device (grouped-query attention)
     n_in: float = 0.0  # GEMM input features (the K dimension), for measured skinny-GEMM rates
+    routed_experts: bool = False  # the grouped GEMM of routed MoE experts (an engine's MoE kernel quality applies)
 
 
 def kv_heads_per_device(model: ModelArch, tp: int) -> float:
@@ -143,7 +144,8 @@ def mlp_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism) 
         weight_bytes = hit * expert_w * prec.weight.bytes / tp
         nbytes = weight_bytes + assignments * (2.0 * h + mats * fe / tp) * ab
         rows = np.where(hit > 0, assignments / np.maximum(hit, 1e-9), 0.0)
-        ops.append(Op("moe_experts", GEMM, n_moe, flops, nbytes, rows=rows, weight_bytes=weight_bytes, n_in=h))
+        ops.append(Op("moe_experts", GEMM, n_moe, flops, nbytes, rows=rows, weight_bytes=weight_bytes, n_in=h,
+                      routed_experts=True))
         if moe.num_shared_experts:
             width = moe.num_shared_experts * moe.shared_expert_intermediate_size / tp
             ops.append(_gemm("moe_shared_experts", n_moe, T, h, mats * width, prec,

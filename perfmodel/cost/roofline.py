@@ -74,6 +74,7 @@ class DeviceRates:
     skinny_gemm: SkinnyGemmTable | None = None
     peak_matmul_flops_per_s: float = 0.0
     peak_mem_bw_bytes_per_s: float = 0.0
+    moe_efficiency: float = 1.0
 
     @classmethod
     def of(cls, device: Device, engine: EngineProfile, precision: Precision) -> DeviceRates:
@@ -92,6 +93,7 @@ class DeviceRates:
             skinny_gemm=SkinnyGemmTable.from_device(device, matmul_compute_family(precision.weight, precision.act)),
             peak_matmul_flops_per_s=device.peak_flops_per_s(matmul_compute_family(precision.weight, precision.act)),
             peak_mem_bw_bytes_per_s=device.mem_bw_bytes_per_s,
+            moe_efficiency=engine.moe_efficiency,
         )
 
 
@@ -138,5 +140,7 @@ def op_time(op: Op, rates: DeviceRates) -> OpTime:
     if skinny_s is not None:  # measured skinny-GEMM time replaces the roofline where the table applies
         memory_s = np.where(np.isnan(skinny_s), memory_s, skinny_s)
         time_s = np.where(np.isnan(skinny_s), time_s, skinny_s)
+    if op.routed_experts and rates.moe_efficiency != 1.0:  # the engine's grouped-expert kernels, relative to GEMMs
+        compute_s, memory_s, time_s = (x / rates.moe_efficiency for x in (compute_s, memory_s, time_s))
     time_s = time_s + launch_s
     return OpTime(compute_s=compute_s, memory_s=memory_s, time_s=time_s)

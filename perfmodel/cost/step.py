@@ -193,6 +193,7 @@ def step_cost(
                     for o in op_costs]
         op_costs.append(OpCost("pipeline_bubble", "overhead", *(_zeros_like(bubble),) * 4, bubble))
     overhead = (engine.step_overhead_s + engine.layer_overhead_s * model.num_layers
+                + engine.moe_layer_overhead_s * model.num_moe_layers
                 + engine.sequence_overhead_s * stats.num_seqs) + _zeros_like(stats.new_tokens)
     op_costs.append(OpCost("engine_overhead", "overhead", *(_zeros_like(overhead),) * 4, overhead))
     time_s = pipeline_s + overhead
