@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def _require(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SpecError(f"missing column(s) {', '.join(missing)}; see validation/README.md", source=str(path))
+
+
+def study_of(source: str) -> str:
+    """The publication a row comes from, for leave-one-source-out: the citation before its parenthesised
+    detail, a repository's folder (two levels) for per-file citations, one page for its language editions."""
+    head = re.sub(r"(amd\.com)/[a-z]{2}(?:-[a-z]{2})?/", r"\1/", source.split(" (", 1)[0].strip())
+    match = re.match(r"^(github:[^@:]+)(?:@[0-9a-f]+)?:(.+)$", head)
+    if match:
+        folders = match.group(2).split("/")[:-1] or [match.group(2)]
+        return f"{match.group(1)}:{'/'.join(folders[:3])}"
+    return head
 
 
 def versioned_engines(df: pd.DataFrame) -> pd.Series:
@@ -111,7 +123,7 @@ def load_measurements(paths: Iterable[str | Path]) -> pd.DataFrame:
     if (table["value"] <= 0).any():
         raise SpecError("every measured value must be > 0", field="value")
     table["weight"] = table["reliability"].map(RELIABILITY_WEIGHT).fillna(0.6)
-    table["study"] = table["source"]
+    table["study"] = table["source"].map(study_of)
     table["row_id"] = range(len(table))
     return table
 

@@ -91,6 +91,30 @@ def _sparsity(table: pd.DataFrame, params: list[Param]) -> lil_matrix:
     return sparsity
 
 
+def _memoized_predictor(table: pd.DataFrame, params: list[Param], base_engines: dict[str, EngineProfile],
+                        base_devices: dict[str, Device]):
+    """`predict` over the table for parameter vectors, re-pricing only the (engine, device) groups of rows
+    whose own parameters changed — a finite-difference Jacobian column touches few of them."""
+    groups = []
+    for (engine, hardware), rows in table.groupby(["engine", "hardware"], sort=False).indices.items():
+        scopes = {"global", f"engine:{engine}", f"device:{hardware}"}
+        relevant = np.array([j for j, p in enumerate(params) if p.scope in scopes], dtype=int)
+        groups.append((engine, hardware, rows, relevant, table.iloc[rows]))
+    cache: dict[tuple, np.ndarray] = {}
+
+    def run(x: np.ndarray) -> np.ndarray:
+        engines, devices = apply(params, x, base_engines, base_devices)
+        out = np.empty(len(table))
+        for engine, hardware, rows, relevant, part in groups:
+            key = (engine, hardware, x[relevant].tobytes())
+            if key not in cache:
+                cache[key] = predict(part, engines, devices)
+            out[rows] = cache[key]
+        return out
+
+    return run
+
+
 def fit(table: pd.DataFrame, *, x0: dict[str, float] | None = None, max_nfev: int = 60) -> FitResult:
     """Fit the parameters of every engine and device in `table` (log-error least squares with priors)."""
     engine_names = sorted(set(table["engine"]))
@@ -109,9 +133,10 @@ def fit(table: pd.DataFrame, *, x0: dict[str, float] | None = None, max_nfev: in
                 start[j] = p.to_internal(x0[p.key])
     start = np.clip(start, lower + 1e-9, upper - 1e-9)
 
+    predict_cached = _memoized_predictor(table, params, base_engines, base_devices)
+
     def residuals(x: np.ndarray) -> np.ndarray:
-        engines, devices = apply(params, x, base_engines, base_devices)
-        pred = predict(table, engines, devices)
+        pred = predict_cached(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             err = np.log(pred / measured)
         err = np.where(np.isfinite(err), err, MISSING_PENALTY)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfmodel.calibrate.data import RELIABILITY_WEIGHT, versioned_engines
+from perfmodel.calibrate.data import RELIABILITY_WEIGHT, study_of, versioned_engines
 from perfmodel.errors import SpecError
 
 SERVING_COLUMNS = ("hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model",
@@ -128,16 +128,6 @@ def _read_one(path: Path) -> pd.DataFrame:
     out["file"] = str(path)
     out["line"] = np.arange(len(out)) + 2
     return out
-
-
-def study_of(source: str) -> str:
-    """The publication a row comes from: a repository folder for per-file citations, else the source text."""
-    head = source.split(" (", 1)[0].strip()
-    match = re.match(r"^(github:[^@:]+)(?:@[0-9a-f]+)?:(.+)$", head)
-    if match:
-        folder = match.group(2).rsplit("/", 1)[0] if "/" in match.group(2) else match.group(2)
-        return f"{match.group(1)}:{folder}"
-    return source
 
 
 def load_serving(paths: Iterable[str | Path]) -> pd.DataFrame:

@@ -166,7 +166,7 @@ def step_cost(
     if par.tp > 1:
         per_layer = 1 if model.parallel_attention else 2
         ar = per_layer * model.num_layers / par.pp * (
-            comm.ring_allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
+            comm.allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
         # the engine hides this fraction of the all-reduce behind the stage's compute, never more than it
         ar = ar - engine.tp_comm_overlap * np.minimum(ar, stage_s)
         comm_rows.append(("tp_allreduce", ar))

@@ -31,16 +31,17 @@ def stage_compute_s(cost) -> float:
     return sum(float(op.time_s) for op in cost.ops if op.kind not in ("comm", "overhead") and op.name not in HEAD_OPS)
 
 
-def test_zero_overlap_is_the_plain_ring_allreduce() -> None:
+def test_zero_overlap_is_the_plain_allreduce() -> None:
     cost = run(0.0, 4, 1, 1000)
     engine = load_engine("vllm")
     msg = 4 * 8192 * 2.0  # tokens × hidden × 2 bytes
     link = SYSTEM.link_for(8)
-    one = 2 * 7 * link.latency_s + 2 * 7 / 8 * msg / (link.bw_bytes_per_s * engine.link_efficiency)
+    bw = link.bw_bytes_per_s * engine.link_efficiency
+    one = min(link.latency_s + 7 * msg / bw, 2 * link.latency_s + 2 * 7 / 8 * msg / bw)  # one-shot or two-shot
     assert row(cost, "tp_allreduce") == pytest.approx(2 * 80 * (one + engine.collective_overhead_s))
     assert float(cost.time_s) == pytest.approx(float(step_cost(
         MODEL, SYSTEM, BatchStats.uniform(4, 1, 1000), Precision.of("bf16"), PAR, engine).time_s))
-    assert comm.ring_allreduce_s(msg, 8, link) > 0
+    assert comm.allreduce_s(msg, 8, link) < comm.ring_allreduce_s(msg, 8, link)
 
 
 def test_full_overlap_hides_comm_shorter_than_compute() -> None:
@@ -54,8 +55,8 @@ def test_full_overlap_hides_comm_shorter_than_compute() -> None:
 @pytest.mark.parametrize("overlap", [0.25, 0.5, 1.0])
 @pytest.mark.parametrize("comm_longer", [False, True])
 def test_overlap_never_hides_more_than_the_compute(overlap: float, comm_longer: bool) -> None:
-    # a 1B model split 8 ways over PCIe L4s spends longer in all-reduce latency than in its kernels
-    where = dict(model=load_model("llama-3.2-1b"), system=resolve_system("l4-24gb", 8)) if comm_longer else {}
+    # a 0.6B model split 8 ways over PCIe L4s spends longer in all-reduce latency than in its kernels
+    where = dict(model=load_model("qwen3-0.6b"), system=resolve_system("l4-24gb", 8)) if comm_longer else {}
     plain = run(0.0, 1, 1, 10, **where)
     comm_s, compute_s = row(plain, "tp_allreduce"), stage_compute_s(plain)
     assert (comm_s > compute_s) == comm_longer

@@ -7,7 +7,7 @@ import pytest
 
 import perfmodel as pm
 from perfmodel.cost import Batch, BatchStats, EngineProfile, Parallelism, step_cost
-from perfmodel.cost.comm import all_to_all_s, point_to_point_s, ring_allreduce_s
+from perfmodel.cost.comm import allreduce_s, all_to_all_s, point_to_point_s, ring_allreduce_s
 from perfmodel.specs import LinkSpec
 
 
@@ -42,11 +42,22 @@ def test_ring_allreduce_formula() -> None:
     assert float(point_to_point_s(1e6, link)) == pytest.approx(2e-6 + 1e-5)
 
 
+def test_allreduce_picks_the_fastest_algorithm() -> None:
+    link = LinkSpec(bandwidth_gb_s=100, latency_us=2)
+    small, large = 1e3, 1e8
+    # one-shot: α + 7·M/BW; two-shot: 2α + 2·7/8·M/BW; ring: 14α + 2·7/8·M/BW
+    assert float(allreduce_s(small, 8, link)) == pytest.approx(2e-6 + 7 * 1e3 / 100e9)
+    assert float(allreduce_s(large, 8, link)) == pytest.approx(4e-6 + 1.75 * 1e8 / 100e9)
+    for m in (small, 1e5, 1e6, large):
+        assert float(allreduce_s(m, 8, link)) <= float(ring_allreduce_s(m, 8, link))
+    assert float(allreduce_s(1e6, 1, link)) == 0.0
+
+
 def test_tp_adds_two_allreduces_per_layer(tiny_model, tiny_system, bf16, ideal) -> None:
     cost = step_cost(tiny_model, tiny_system, BatchStats.uniform(1, 1, 10), bf16, Parallelism(tp=2), ideal)
     comm = cost.breakdown().set_index("operator").loc["tp_allreduce", "time_s"]
     link = tiny_system.link_for(2)
-    assert comm == pytest.approx(2 * 2 * float(ring_allreduce_s(64 * 2, 2, link)))
+    assert comm == pytest.approx(2 * 2 * float(allreduce_s(64 * 2, 2, link)))
 
 
 def test_pipeline_single_microbatch_costs_like_one_device_plus_sends(tiny_model, tiny_system, bf16, ideal) -> None:
