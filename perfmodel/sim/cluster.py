@@ -14,6 +14,8 @@ from itertools import chain
 import simpy
 from simpy.core import Infinity as INFINITY
 
+from perfmodel.cost.comm import kv_transfer_s
+from perfmodel.cost.engine import request_overhead_s
 from perfmodel.cost.memory import kv_bytes
 from perfmodel.errors import PerfModelError
 from perfmodel.sim.config import SimSetup
@@ -34,6 +36,7 @@ class World:
         self.pricer = pricer
         self.check = check
         self.oracle = None
+        self.request_overhead_s = request_overhead_s(setup.entry_engine)
         self.schedulers = [SCHEDULERS[c.scheduler.name] for c in setup.replicas]
         if _clone:
             return
@@ -82,7 +85,7 @@ class World:
 
     def _source(self):
         env = self.env
-        arrival, overhead, n = self.wl.arrival_s, self.setup.request_overhead_s, self.setup.num_requests
+        arrival, overhead, n = self.wl.arrival_s, self.request_overhead_s, self.setup.num_requests
         while self.next_req < n:
             req = self.next_req
             t = arrival[req] + overhead
@@ -92,7 +95,7 @@ class World:
             self.dispatch(req, arrival[req])
 
     def _issue(self, req: int, t: float):
-        wait = t + self.setup.request_overhead_s - self.env.now
+        wait = t + self.request_overhead_s - self.env.now
         if wait > 0:
             yield self.env.timeout(wait)
         del self.pending[req]
@@ -160,9 +163,9 @@ class World:
         prompt = self.wl.input_tokens[req]
         nbytes = float(kv_bytes(setup.kv_model, setup.kv_precision, prompt, setup.kv_parallelism))
         link = 0 if setup.shared_link else setup.pools["prefill"].index(src.cfg.index)
-        bw_bytes_per_s, latency_s = setup.links[link]
+        busy_s, latency_s = kv_transfer_s(nbytes, setup.links[link], setup.kv_link_efficiency)
         start_s = max(now, self.link_free[link])
-        self.link_free[link] = start_s + nbytes / bw_bytes_per_s
+        self.link_free[link] = start_s + busy_s
         end_s = self.link_free[link] + latency_s
         tid = self.next_tid
         self.next_tid += 1

@@ -13,7 +13,7 @@ import math
 
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
-from perfmodel.cost.memory import activation_bytes, kv_bytes, reserve_bytes, weight_bytes_per_device
+from perfmodel.cost.memory import kv_budget, kv_bytes
 from perfmodel.errors import DoesNotFitError
 from perfmodel.specs.device import System
 from perfmodel.specs.model import ModelArch
@@ -110,20 +110,18 @@ def kv_capacity_blocks(model: ModelArch, system: System, precision: Precision, p
                        draft: tuple[ModelArch, Parallelism] | None = None) -> tuple[int, float]:
     """KV blocks one replica can hold and the bytes per block per device (memory model with the engine's
     reserve, the weights and the activations of the largest step). Raises DoesNotFitError if none fit."""
-    cap = system.device.capacity_bytes
+    budget = kv_budget(model, system, precision, par, engine, step_tokens=step_tokens, max_seqs=max_seqs,
+                       draft=draft)
     precision = engine.stored_precision(precision)
-    weights = weight_bytes_per_device(model, precision, par)
     block_bytes = float(kv_bytes(model, precision, block_size, par))
     if draft is not None:
-        weights += weight_bytes_per_device(draft[0], precision, draft[1])
         block_bytes += float(kv_bytes(draft[0], precision, block_size, draft[1]))
-    act = float(activation_bytes(model, precision, par, step_tokens, max_seqs))
-    reserve = reserve_bytes(system, engine)
-    free = cap - weights - reserve - act
+    free = budget.free_bytes
     blocks = int(math.floor(free / block_bytes)) if free > 0 else 0
     if blocks < 1:
         raise DoesNotFitError(
             f"{model.id} on {system.id} (tp={par.tp}, pp={par.pp}) leaves no room for a KV cache: weights "
-            f"{weights / 1e9:.1f} GB + engine reserve {reserve / 1e9:.1f} GB + activations {act / 1e9:.1f} GB "
-            f"per device vs {cap / 1e9:.1f} GB; quantize, raise tp/pp, or pick larger hardware")
+            f"{budget.weights_bytes / 1e9:.1f} GB + engine reserve {budget.reserve_bytes / 1e9:.1f} GB + "
+            f"activations {budget.activation_bytes / 1e9:.1f} GB per device vs {budget.capacity_bytes / 1e9:.1f} GB;"
+            " quantize, raise tp/pp, or pick larger hardware")
     return blocks, block_bytes

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from perfmodel.cost.engine import EngineProfile
 from perfmodel.sim.kv import BlockPool, blocks_for
 from perfmodel.sim.lifecycle import (  # noqa: F401 - item fields are re-exported for the schedulers
     I_ADMIT,
@@ -58,7 +59,7 @@ class ReplicaConfig:
     scheduler: SchedulerSpec
     kv_blocks: int
     kv_block_bytes: float
-    request_overhead_s: float
+    engine: EngineProfile
     spec_k: int
     spec_rate: float
     window: int | None
