@@ -25,6 +25,13 @@ from perfmodel.sim.replica import I_PKEYS, I_PRIV, I_REQ, Replica
 from perfmodel.sim.router import ROUTERS
 from perfmodel.sim.scheduler import SCHEDULERS
 
+# Look-ahead length: a moving average of the steps the committed run used from recent look-aheads
+# (doubled when it used them all), starting at LOOKAHEAD_START_STEPS and kept within the bounds.
+LOOKAHEAD_START_STEPS = 256.0
+LOOKAHEAD_MIN_STEPS = 48
+LOOKAHEAD_MAX_STEPS = 8192
+LOOKAHEAD_SMOOTHING = 0.3  # weight of the latest observation in the moving average
+
 
 class World:
     """One run of the cluster (the committed run, or a speculative clone of it)."""
@@ -50,7 +57,7 @@ class World:
         self.next_req = 0
         self.pending: dict[int, float] = {}
         self.resolved = 0
-        self._ema = 256.0
+        self._ema = LOOKAHEAD_START_STEPS
         self._mark = (0, 1 << 30)
         if setup.closed_loop:
             for _ in range(min(setup.concurrency, setup.num_requests)):
@@ -182,8 +189,8 @@ class World:
         steps_now = self.oracle.steps
         used, offered = steps_now - self._mark[0], self._mark[1]
         observed = 2 * used if used >= offered else used
-        self._ema = 0.7 * self._ema + 0.3 * observed
-        guess = GuessOracle(self.pricer, int(min(max(self._ema, 48), 8192)))
+        self._ema = (1 - LOOKAHEAD_SMOOTHING) * self._ema + LOOKAHEAD_SMOOTHING * observed
+        guess = GuessOracle(self.pricer, int(min(max(self._ema, LOOKAHEAD_MIN_STEPS), LOOKAHEAD_MAX_STEPS)))
         spec = self.clone(guess)
         env = spec.env
         stop = guess.stop_event = env.event()

@@ -29,6 +29,20 @@ Key = tuple  # (cfg_id, num_seqs, new_tokens, sampled, pairs, pairs_window, kv_r
 STAT_FIELDS = ("num_seqs", "new_tokens", "sampled_tokens", "attn_pairs", "attn_pairs_window",
                "kv_read_tokens", "kv_read_tokens_window", "decode_only")
 
+# Feature scales of the guess fit: they bring batch sums of very different sizes to order one, so the
+# least-squares problem is well conditioned. Decode-only steps: sequences, KV tokens read, attention pairs.
+DECODE_SEQS_SCALE = 1e-2
+DECODE_KV_READ_SCALE = 1e-5
+DECODE_PAIRS_SCALE = 1e-5
+# Steps with prefill chunks: attention pairs, KV tokens read, new tokens.
+PREFILL_PAIRS_SCALE = 1e-6
+PREFILL_KV_READ_SCALE = 1e-4
+PREFILL_TOKENS_SCALE = 1e-3
+FALLBACK_GUESS_S = 1e-2  # a guessed step duration when no fit exists yet (look-ahead only)
+FIT_WINDOW_STEPS = 256  # the guess fit uses the latest this many exact steps per (config, decode-only)
+CACHE_GENERATION_KEYS = 60_000  # exact cache size before it becomes the old generation (bounds memory)
+BASE_TABLE_MIN_TOKENS = 8192  # smallest table of exact no-attention step times (grown on demand)
+
 
 @dataclass(frozen=True)
 class CostTarget:
@@ -55,7 +69,7 @@ class _GuessModel:
     which carries the GEMMs' memory- to compute-bound transition.
     """
 
-    WINDOW = 256
+    WINDOW = FIT_WINDOW_STEPS
 
     def __init__(self, decode: bool) -> None:
         self.decode = decode
@@ -67,9 +81,9 @@ class _GuessModel:
     def features(self, key: Key) -> list[float]:
         b, t, s, a, _, k = key[1:7]
         if self.decode:
-            x, y = b * 1e-2, k * 1e-5
-            return [1.0, x, y, a * 1e-5, x * x, y * y, x * y]
-        x, y, z = a * 1e-6, k * 1e-4, t * 1e-3
+            x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
+            return [1.0, x, y, a * DECODE_PAIRS_SCALE, x * x, y * y, x * y]
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, t * PREFILL_TOKENS_SCALE
         return [1.0, b, s, x, y, z, x * x, y * y, x * y, z * z, x * z, y * z]
 
     def add(self, key: Key, target: float) -> None:
@@ -90,12 +104,12 @@ class _GuessModel:
             return None
         b, t, s, a, _, k = key[1:7]
         if self.decode:
-            x, y = b * 1e-2, k * 1e-5
-            return c[0] + c[1] * x + c[2] * y + c[3] * a * 1e-5 + c[4] * x * x + c[5] * y * y + c[6] * x * y
-        x, y, z = a * 1e-6, k * 1e-4, t * 1e-3
+            x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
+            return (c[0] + c[1] * x + c[2] * y + c[3] * a * DECODE_PAIRS_SCALE + c[4] * x * x + c[5] * y * y
+                    + c[6] * x * y)
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, t * PREFILL_TOKENS_SCALE
         return (c[0] + c[1] * b + c[2] * s + c[3] * x + c[4] * y + c[5] * z + c[6] * x * x + c[7] * y * y
                 + c[8] * x * y + c[9] * z * z + c[10] * x * z + c[11] * y * z)
-
 
     def gradient(self, key: Key) -> tuple[float, float] | None:
         """(d time / d attention pairs, d time / d KV tokens read) of the fit at `key`."""
@@ -104,16 +118,17 @@ class _GuessModel:
             return None
         b, a, k = key[1], key[4], key[6]
         if self.decode:
-            x, y = b * 1e-2, k * 1e-5
-            return c[3] * 1e-5, (c[2] + 2 * c[5] * y + c[6] * x) * 1e-5
-        x, y, z = a * 1e-6, k * 1e-4, key[2] * 1e-3
-        return (c[3] + 2 * c[6] * x + c[8] * y + c[10] * z) * 1e-6, (c[4] + 2 * c[7] * y + c[8] * x + c[11] * z) * 1e-4
+            x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
+            return c[3] * DECODE_PAIRS_SCALE, (c[2] + 2 * c[5] * y + c[6] * x) * DECODE_KV_READ_SCALE
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, key[2] * PREFILL_TOKENS_SCALE
+        return ((c[3] + 2 * c[6] * x + c[8] * y + c[10] * z) * PREFILL_PAIRS_SCALE,
+                (c[4] + 2 * c[7] * y + c[8] * x + c[11] * z) * PREFILL_KV_READ_SCALE)
 
 
 class StepPricer:
     """Exact step costs by key, priced in vectorized batches; a two-generation cache bounds memory."""
 
-    GENERATION = 60_000
+    GENERATION = CACHE_GENERATION_KEYS
 
     def __init__(self, targets: dict[int, CostTarget]):
         self.targets = targets
@@ -170,7 +185,7 @@ class StepPricer:
         """Exact time of a step of `tokens` new tokens with no attention work (guess baseline)."""
         table = self.base.get(cfg)
         if table is None or tokens >= len(table):
-            n = max(8192, 2 * tokens)
+            n = max(BASE_TABLE_MIN_TOKENS, 2 * tokens)
             t = np.arange(n, dtype=np.float64)
             one, zero = np.ones(n), np.zeros(n)
             stats = BatchStats(num_seqs=one, new_tokens=t, sampled_tokens=one, attn_pairs=zero,
@@ -201,7 +216,7 @@ class StepPricer:
             value = other.predict(key) if other is not None else None
             if value is not None and decode:
                 value += self._base(key[0], key[2])
-        return value if value is not None and value > 0 else 1e-2
+        return value if value is not None and value > 0 else FALLBACK_GUESS_S
 
 
 class ExactOracle:
