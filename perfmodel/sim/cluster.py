@@ -21,7 +21,8 @@ from perfmodel.errors import PerfModelError
 from perfmodel.sim.config import SimSetup
 from perfmodel.sim.metrics import NullRecorder
 from perfmodel.sim.pricing import GuessOracle, StepPricer
-from perfmodel.sim.replica import I_PKEYS, I_PRIV, I_REQ, Replica
+from perfmodel.sim.records import NEW, RECEIVED, Prefilling, Transfer, Waiting
+from perfmodel.sim.replica import Replica
 from perfmodel.sim.router import ROUTERS
 from perfmodel.sim.scheduler import SCHEDULERS
 
@@ -44,15 +45,14 @@ class World:
         self.check = check
         self.oracle = None
         self.request_overhead_s = request_overhead_s(setup.entry_engine)
-        self.schedulers = [SCHEDULERS[c.scheduler.name] for c in setup.replicas]
         if _clone:
             return
         self.env = simpy.Environment()
-        self.replicas = [Replica(c, self) for c in setup.replicas]
+        self.replicas = [Replica(c, self, SCHEDULERS[c.scheduler.name]()) for c in setup.replicas]
         self.pool_replicas = {name: [self.replicas[i] for i in idx] for name, idx in setup.pools.items()}
         self.routers = {pool: ROUTERS[name]() for pool, name in setup.routers.items()}
         self.link_free = [0.0] * len(setup.links)
-        self.transfers: dict[int, tuple] = {}
+        self.transfers: dict[int, Transfer] = {}  # never changed in place: clones share them
         self.next_tid = 0
         self.next_req = 0
         self.pending: dict[int, float] = {}
@@ -109,14 +109,14 @@ class World:
         self.dispatch(req, t)
 
     def _deliver(self, tid: int):
-        end_s = self.transfers[tid][0]
+        end_s = self.transfers[tid].end_s
         if end_s > self.env.now:
             yield self.env.timeout(end_s - self.env.now)
-        end_s, src, dst, req, start_s, nbytes = self.transfers.pop(tid)
-        self.replicas[src].release_outgoing(req)
-        self.recorder.first_token(req, end_s)
-        self.recorder.transfer(src, dst, req, start_s, end_s, nbytes)
-        self.replicas[dst].enqueue(("x", req, end_s))
+        tr = self.transfers.pop(tid)
+        self.replicas[tr.src].release_outgoing(tr.req)
+        self.recorder.first_token(tr.req, tr.end_s)
+        self.recorder.transfer(tr.src, tr.dst, tr.req, tr.start_s, tr.end_s, tr.nbytes)
+        self.replicas[tr.dst].enqueue(Waiting(RECEIVED, tr.req, ready_s=tr.end_s))
 
     def accepted(self, seq: int, generated: int) -> int:
         """Accepted draft tokens of a speculative step (pre-drawn per sequence: order-independent)."""
@@ -140,7 +140,7 @@ class World:
             return
         rec.routed(req, r.cfg.index)
         r.outstanding += 1
-        r.enqueue(("n", req))
+        r.enqueue(Waiting(NEW, req))
 
     def request_done(self, req: int, replica: Replica) -> None:
         replica.outstanding -= 1
@@ -158,11 +158,11 @@ class World:
             self.pending[req] = t
             self.env.process(self._issue(req, t))
 
-    def handoff(self, src: Replica, item: list, now: float) -> None:
+    def handoff(self, src: Replica, item: Prefilling, now: float) -> None:
         """Disaggregation: a prompt is done on a prefill replica; send its KV to a decode replica."""
         setup = self.setup
-        req = item[I_REQ]
-        src.outgoing[req] = (item[I_PRIV], item[I_PKEYS])
+        req = item.req
+        src.outgoing[req] = (item.private_blocks, item.prefix_keys)
         src.outstanding -= 1
         dst = self.routers["decode"].pick(self.pool_replicas["decode"], req)
         dst.outstanding += 1
@@ -176,7 +176,7 @@ class World:
         end_s = self.link_free[link] + latency_s
         tid = self.next_tid
         self.next_tid += 1
-        self.transfers[tid] = (end_s, src.cfg.index, dst.cfg.index, req, start_s, nbytes)
+        self.transfers[tid] = Transfer(end_s, src.cfg.index, dst.cfg.index, req, start_s, nbytes)
         self.env.process(self._deliver(tid))
 
     # ---- look-ahead ---------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ class World:
         self.start()
         self.env.run()
         if self.resolved != self.setup.num_requests:
-            stuck = [r.cfg.index for r in self.replicas if r.waiting or r.ds.n or r.prefilling]
+            stuck = [r.cfg.index for r in self.replicas if r.waiting or r.ds.size or r.prefilling]
             raise PerfModelError(f"internal error: simulation stalled with {self.setup.num_requests - self.resolved} "
                                  f"unfinished requests (replicas {stuck})")
 

@@ -15,6 +15,7 @@ from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.cost.memory import kv_budget, kv_bytes
 from perfmodel.errors import DoesNotFitError
+from perfmodel.sim.records import PrefixEntry
 from perfmodel.specs.device import System
 from perfmodel.specs.model import ModelArch
 
@@ -33,13 +34,13 @@ class BlockPool:
         self.capacity = capacity
         self.used = 0  # private blocks + blocks of referenced entries
         self.cached = 0  # blocks of unreferenced (reclaimable) entries
-        self.entries: dict[tuple, list[int]] = {}  # key -> [blocks, refs, last_use]
+        self.entries: dict[tuple, PrefixEntry] = {}
         self.clock = 0
 
     def clone(self) -> BlockPool:
         c = BlockPool.__new__(BlockPool)
         c.capacity, c.used, c.cached, c.clock = self.capacity, self.used, self.cached, self.clock
-        c.entries = {k: v[:] for k, v in self.entries.items()}
+        c.entries = {k: v.clone() for k, v in self.entries.items()}
         return c
 
     @property
@@ -54,8 +55,8 @@ class BlockPool:
         if n > self.capacity - self.used:
             return False
         while n > self.capacity - self.used - self.cached:
-            key = min((k for k, e in self.entries.items() if e[1] == 0), key=lambda k: self.entries[k][2])
-            self.cached -= self.entries.pop(key)[0]
+            key = min((k for k, e in self.entries.items() if e.refs == 0), key=lambda k: self.entries[k].last_use)
+            self.cached -= self.entries.pop(key).blocks
         self.used += n
         return True
 
@@ -70,36 +71,36 @@ class BlockPool:
         entry = self.entries.get(key)
         if entry is None:
             return 0
-        if entry[1] == 0:
-            self.cached -= entry[0]
-            self.used += entry[0]
-        entry[1] += 1
+        if entry.refs == 0:
+            self.cached -= entry.blocks
+            self.used += entry.blocks
+        entry.refs += 1
         self.clock += 1
-        entry[2] = self.clock
-        return entry[0]
+        entry.last_use = self.clock
+        return entry.blocks
 
     def unref(self, key: tuple, drop: bool = False) -> None:
         """Drop a reference; the last one leaves the entry cached, or frees it when `drop`."""
         entry = self.entries[key]
-        entry[1] -= 1
-        if entry[1] == 0:
-            self.used -= entry[0]
+        entry.refs -= 1
+        if entry.refs == 0:
+            self.used -= entry.blocks
             if drop:
                 del self.entries[key]
             else:
-                self.cached += entry[0]
+                self.cached += entry.blocks
 
     def drop(self, key: tuple) -> None:
         """Forget an unreferenced entry (its group is over)."""
         entry = self.entries.get(key)
-        if entry is not None and entry[1] == 0:
-            self.cached -= entry[0]
+        if entry is not None and entry.refs == 0:
+            self.cached -= entry.blocks
             del self.entries[key]
 
     def add_entry(self, key: tuple, blocks: int, refs: int) -> None:
         """Turn `blocks` private blocks (already counted as used) into a shared entry."""
         self.clock += 1
-        self.entries[key] = [blocks, refs, self.clock]
+        self.entries[key] = PrefixEntry(blocks, refs, self.clock)
         if refs == 0:
             self.used -= blocks
             self.cached += blocks
