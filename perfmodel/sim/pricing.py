@@ -22,12 +22,12 @@ from perfmodel.cost.batch import BatchStats
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.cost.step import step_cost
+from perfmodel.sim.records import StepKey
 from perfmodel.specs.device import System
 from perfmodel.specs.model import ModelArch
 
-Key = tuple  # (cfg_id, num_seqs, new_tokens, sampled, pairs, pairs_window, kv_read, kv_read_window, decode_only)
-STAT_FIELDS = ("num_seqs", "new_tokens", "sampled_tokens", "attn_pairs", "attn_pairs_window",
-               "kv_read_tokens", "kv_read_tokens_window", "decode_only")
+Key = StepKey
+STAT_FIELDS = StepKey._fields[1:]  # the BatchStats fields, in key order
 
 # Feature scales of the guess fit: they bring batch sums of very different sizes to order one, so the
 # least-squares problem is well conditioned. Decode-only steps: sequences, KV tokens read, attention pairs.
@@ -61,6 +61,12 @@ def stats_of_keys(keys: list[Key]) -> BatchStats:
     return BatchStats(**{name: arr[:, i] for i, name in enumerate(STAT_FIELDS)})
 
 
+def _anchor_of(key: Key) -> tuple:
+    """Steps that differ from `key` only in attention pairs and KV read: a guess moves along the fit from
+    the latest exact one."""
+    return key.cfg, key.decode_only, key.num_seqs, key.new_tokens, key.sampled_tokens
+
+
 class _GuessModel:
     """Least-squares fit of recent exact step times, used only to steer look-ahead.
 
@@ -79,7 +85,8 @@ class _GuessModel:
         self.dirty = False
 
     def features(self, key: Key) -> list[float]:
-        b, t, s, a, _, k = key[1:7]
+        b, t, a, k = key.num_seqs, key.new_tokens, key.attn_pairs, key.kv_read_tokens
+        s = key.sampled_tokens
         if self.decode:
             x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
             return [1.0, x, y, a * DECODE_PAIRS_SCALE, x * x, y * y, x * y]
@@ -102,7 +109,8 @@ class _GuessModel:
         c = self.coef
         if c is None:
             return None
-        b, t, s, a, _, k = key[1:7]
+        b, t, a, k = key.num_seqs, key.new_tokens, key.attn_pairs, key.kv_read_tokens
+        s = key.sampled_tokens
         if self.decode:
             x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
             return (c[0] + c[1] * x + c[2] * y + c[3] * a * DECODE_PAIRS_SCALE + c[4] * x * x + c[5] * y * y
@@ -116,11 +124,11 @@ class _GuessModel:
         c = self.coef
         if c is None:
             return None
-        b, a, k = key[1], key[4], key[6]
+        b, a, k = key.num_seqs, key.attn_pairs, key.kv_read_tokens
         if self.decode:
             x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
             return c[3] * DECODE_PAIRS_SCALE, (c[2] + 2 * c[5] * y + c[6] * x) * DECODE_KV_READ_SCALE
-        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, key[2] * PREFILL_TOKENS_SCALE
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, key.new_tokens * PREFILL_TOKENS_SCALE
         return ((c[3] + 2 * c[6] * x + c[8] * y + c[10] * z) * PREFILL_PAIRS_SCALE,
                 (c[4] + 2 * c[7] * y + c[8] * x + c[11] * z) * PREFILL_KV_READ_SCALE)
 
@@ -159,7 +167,7 @@ class StepPricer:
         by_cfg: dict[int, list[Key]] = {}
         for key in keys:
             if key not in self.cache and key not in self.old:
-                by_cfg.setdefault(key[0], []).append(key)
+                by_cfg.setdefault(key.cfg, []).append(key)
         if len(self.cache) > self.GENERATION:
             self.old, self.cache = self.cache, {}
             self.anchors = {}
@@ -174,12 +182,13 @@ class StepPricer:
             cache, anchors = self.cache, self.anchors
             for key, ti, fi, bi in zip(group, times, flops, nbytes, strict=True):
                 cache[key] = (ti, fi, bi)
-                anchors[(cfg, key[8], key[1], key[2], key[3])] = (key[4], key[6], ti)
+                anchors[_anchor_of(key)] = (key.attn_pairs, key.kv_read_tokens, ti)
             for key, ti in list(zip(group, times, strict=True))[-2 * _GuessModel.WINDOW:]:
-                model = self.guess_models.get((cfg, key[8]))
+                decode = key.decode_only
+                model = self.guess_models.get((cfg, decode))
                 if model is None:
-                    model = self.guess_models[(cfg, key[8])] = _GuessModel(bool(key[8]))
-                model.add(key, ti if key[8] else ti - self._base(cfg, key[2]))
+                    model = self.guess_models[(cfg, decode)] = _GuessModel(bool(decode))
+                model.add(key, ti if decode else ti - self._base(cfg, key.new_tokens))
 
     def _base(self, cfg: int, tokens: int) -> float:
         """Exact time of a step of `tokens` new tokens with no attention work (guess baseline)."""
@@ -199,23 +208,23 @@ class StepPricer:
 
         An exact step with the same sequences, new and sampled tokens, moved along the fit's gradient in
         attention pairs and KV read; else the fit itself."""
-        decode = key[8]
-        model = self.guess_models.get((key[0], decode))
-        anchor = self.anchors.get((key[0], decode, key[1], key[2], key[3]))
+        decode = key.decode_only
+        model = self.guess_models.get((key.cfg, decode))
+        anchor = self.anchors.get(_anchor_of(key))
         if anchor is not None and model is not None:
             grad = model.gradient(key)
             if grad is not None:
-                value = anchor[2] + grad[0] * (key[4] - anchor[0]) + grad[1] * (key[6] - anchor[1])
+                value = anchor[2] + grad[0] * (key.attn_pairs - anchor[0]) + grad[1] * (key.kv_read_tokens - anchor[1])
                 if value > 0:
                     return value
         value = model.predict(key) if model is not None else None
         if value is not None and not decode:
-            value += self._base(key[0], key[2])
+            value += self._base(key.cfg, key.new_tokens)
         if value is None or value <= 0:
-            other = self.guess_models.get((key[0], 1 - decode))
+            other = self.guess_models.get((key.cfg, 1 - decode))
             value = other.predict(key) if other is not None else None
             if value is not None and decode:
-                value += self._base(key[0], key[2])
+                value += self._base(key.cfg, key.new_tokens)
         return value if value is not None and value > 0 else FALLBACK_GUESS_S
 
 

@@ -11,6 +11,7 @@ system prompt, (`GROUP_PREFIX`, request) for the prompt of a best-of-N group.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 CLASS_PREFIX = "c"
 GROUP_PREFIX = "g"
@@ -115,6 +116,23 @@ class PrefixEntry:
         return PrefixEntry(self.blocks, self.refs, self.last_use)
 
 
+class StepKey(NamedTuple):
+    """The exact batch-composition sums of one engine step of one model (the pricing cache key).
+
+    A tuple so that it hashes fast: a replica config id and the eight
+    :class:`~perfmodel.cost.BatchStats` fields, all integers."""
+
+    cfg: int
+    num_seqs: int
+    new_tokens: int
+    sampled_tokens: int
+    attn_pairs: int
+    attn_pairs_window: int
+    kv_read_tokens: int
+    kv_read_tokens_window: int
+    decode_only: int
+
+
 @dataclass(slots=True)
 class Chunk:
     """Prompt tokens of one prefilling item computed in a step."""
@@ -128,7 +146,7 @@ class Chunk:
 class StepPlan:
     """One engine step: its pricing keys, how many decodes run (0 or the whole decode set), its chunks."""
 
-    keys: tuple
+    keys: tuple[StepKey, ...]  # one per model priced (a draft model's steps follow the target's)
     num_decodes: int
     chunks: tuple[Chunk, ...]
 
