@@ -74,9 +74,17 @@ __all__ += [
 ]
 
 # Serving simulation: a discrete-event cluster (continuous batching, paged KV, P/D disaggregation).
-from perfmodel.sim import SimResult, simulate  # noqa: E402
+from perfmodel.sim import (  # noqa: E402
+    ROUTERS,
+    SCHEDULERS,
+    Scenario,
+    SimResult,
+    load_scenario,
+    scenario_files,
+    simulate,
+)
 
-__all__ += ["SimResult", "simulate"]
+__all__ += ["ROUTERS", "SCHEDULERS", "Scenario", "SimResult", "load_scenario", "scenario_files", "simulate"]
 
 # Steady-state serving in closed form (vectorized over concurrencies, rates and lengths).
 from perfmodel.steady_state import SteadyState, steady_state  # noqa: E402

@@ -18,7 +18,7 @@ import pandas as pd
 from perfmodel import __version__
 from perfmodel.cost.batch import BatchStats
 from perfmodel.cost.config import Parallelism, Precision
-from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine
+from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s
 from perfmodel.cost.memory import MemoryReport, memory_report
 from perfmodel.cost.operators import step_operators
 from perfmodel.cost.step import StepCost, step_cost
@@ -191,7 +191,7 @@ def estimate(
 
     prefill_stats = BatchStats.uniform(batch, input_len, 0, window=window)
     prefill = step_cost(arch, system, prefill_stats, prec, par, prof)
-    ttft_s = float(prefill.time_s) + prof.request_overhead_s
+    ttft_s = float(prefill.time_s) + request_overhead_s(prof)
 
     decode: StepCost | None = None
     if output_len > 1:

@@ -1,6 +1,6 @@
 """Serving simulation page: a scenario form, latency CDFs, batch and KV time series, per-replica table.
 
-Thin by design: widgets → perfmodel.simulate → perfmodel.sim.plots figures.
+Thin by design: widgets → perfmodel.simulate → perfmodel.viz figures.
 """
 
 from __future__ import annotations
@@ -8,9 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 import perfmodel as pm
-from perfmodel.sim import ROUTERS, SCHEDULERS, Scenario, load_scenario, scenario_files
-from perfmodel.sim.plots import latency_cdf_figure, replica_table, timeseries_figure
-from perfmodel.viz import human_rate, human_seconds
+from perfmodel.viz import human_rate, human_seconds, latency_cdf_figure, replica_table, timeseries_figure
 
 DEFAULT_SCENARIO = "chat"
 KEEP = "from scenario"
@@ -20,7 +18,7 @@ def form() -> dict:
     """The simulation's arguments from the sidebar widgets."""
     sb = st.sidebar
     sb.header("Scenario")
-    ids = list(scenario_files())
+    ids = list(pm.scenario_files())
     scenario = sb.selectbox("Shipped scenario", ids, index=ids.index(DEFAULT_SCENARIO) if DEFAULT_SCENARIO in ids
                             else 0, key="sim_scenario")
     scenario = sb.text_input("…or scenario YAML path (overrides)", key="sim_path").strip() or scenario
@@ -30,16 +28,16 @@ def form() -> dict:
                            key="sim_rate")
     seed = sb.number_input("Seed", min_value=0, value=0, step=1, key="sim_seed")
     replicas = sb.number_input("Replicas (0 = scenario's)", min_value=0, value=0, step=1, key="sim_replicas")
-    scheduler = sb.selectbox("Scheduler", [KEEP, *SCHEDULERS], key="sim_scheduler")
-    router = sb.selectbox("Router", [KEEP, *ROUTERS], key="sim_router")
+    scheduler = sb.selectbox("Scheduler", [KEEP, *pm.SCHEDULERS], key="sim_scheduler")
+    router = sb.selectbox("Router", [KEEP, *pm.ROUTERS], key="sim_router")
     return {"scenario": scenario, "requests": int(requests), "rate": float(rate) or None, "seed": int(seed),
             "replicas": int(replicas) or None, "scheduler": None if scheduler == KEEP else scheduler,
             "router": None if router == KEEP else router}
 
 
-def build(args: dict) -> Scenario:
+def build(args: dict) -> pm.Scenario:
     """The scenario with the form's overrides applied."""
-    sc = load_scenario(args["scenario"]).with_overrides(requests=args["requests"], rate=args["rate"],
+    sc = pm.load_scenario(args["scenario"]).with_overrides(requests=args["requests"], rate=args["rate"],
                                                         seed=args["seed"])
     update = {}
     if args["replicas"]:

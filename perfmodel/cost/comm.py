@@ -57,3 +57,9 @@ def point_to_point_s(message_bytes: ArrayLike, link: LinkSpec, efficiency: float
     """One send: α + M / BW."""
     m = np.asarray(message_bytes, dtype=np.float64)
     return link.latency_s + m / (link.bw_bytes_per_s * efficiency)
+
+
+def kv_transfer_s(nbytes: float, link: LinkSpec, efficiency: float = 1.0) -> tuple[float, float]:
+    """A KV cache handed from one replica to another: (seconds the link is busy sending `nbytes`,
+    latency until the last byte lands). Transfers queue on a link for the first part only."""
+    return float(nbytes) / (link.bw_bytes_per_s * efficiency), link.latency_s

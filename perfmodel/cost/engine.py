@@ -121,6 +121,11 @@ class EngineProfile(BaseModel):
         return min(1.0, base * self.bandwidth_scale)
 
 
+def request_overhead_s(engine: EngineProfile) -> float:
+    """Seconds an engine spends once per request before its first token (tokenization, scheduling)."""
+    return engine.request_overhead_s
+
+
 def _device_value(device: Device, which: str, defaults: dict[str, float]) -> float:
     calib = device.calibration
     if calib is not None and getattr(calib, f"{which}_efficiency", None):

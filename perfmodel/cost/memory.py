@@ -90,6 +90,33 @@ def reserve_bytes(system: System, engine: EngineProfile) -> float:
 
 
 @dataclass(frozen=True)
+class KVBudget:
+    """Per-device bytes left for the KV cache once weights, engine reserve and activations are placed."""
+
+    capacity_bytes: float
+    weights_bytes: float
+    reserve_bytes: float
+    activation_bytes: float
+
+    @property
+    def free_bytes(self) -> float:
+        return self.capacity_bytes - self.weights_bytes - self.reserve_bytes - self.activation_bytes
+
+
+def kv_budget(model: ModelArch, system: System, precision: Precision, par: Parallelism, engine: EngineProfile,
+              *, step_tokens: int, max_seqs: int, draft: tuple[ModelArch, Parallelism] | None = None) -> KVBudget:
+    """Memory a serving replica can give its KV cache: capacity minus the weights (target and optional
+    draft model, in the engine's stored formats), the engine's reserve and the activations of the
+    largest step (`step_tokens` tokens over `max_seqs` sequences)."""
+    precision = engine.stored_precision(precision)
+    weights = weight_bytes_per_device(model, precision, par)
+    if draft is not None:
+        weights += weight_bytes_per_device(draft[0], precision, draft[1])
+    act = float(activation_bytes(model, precision, par, step_tokens, max_seqs))
+    return KVBudget(system.device.capacity_bytes, weights, reserve_bytes(system, engine), act)
+
+
+@dataclass(frozen=True)
 class MemoryReport:
     """Per-device memory in bytes."""
 

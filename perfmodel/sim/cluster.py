@@ -14,14 +14,24 @@ from itertools import chain
 import simpy
 from simpy.core import Infinity as INFINITY
 
+from perfmodel.cost.comm import kv_transfer_s
+from perfmodel.cost.engine import request_overhead_s
 from perfmodel.cost.memory import kv_bytes
 from perfmodel.errors import PerfModelError
 from perfmodel.sim.config import SimSetup
 from perfmodel.sim.metrics import NullRecorder
 from perfmodel.sim.pricing import GuessOracle, StepPricer
-from perfmodel.sim.replica import I_PKEYS, I_PRIV, I_REQ, Replica
+from perfmodel.sim.records import NEW, RECEIVED, Prefilling, Transfer, Waiting
+from perfmodel.sim.replica import Replica
 from perfmodel.sim.router import ROUTERS
 from perfmodel.sim.scheduler import SCHEDULERS
+
+# Look-ahead length: a moving average of the steps the committed run used from recent look-aheads
+# (doubled when it used them all), starting at LOOKAHEAD_START_STEPS and kept within the bounds.
+LOOKAHEAD_START_STEPS = 256.0
+LOOKAHEAD_MIN_STEPS = 48
+LOOKAHEAD_MAX_STEPS = 8192
+LOOKAHEAD_SMOOTHING = 0.3  # weight of the latest observation in the moving average
 
 
 class World:
@@ -34,20 +44,20 @@ class World:
         self.pricer = pricer
         self.check = check
         self.oracle = None
-        self.schedulers = [SCHEDULERS[c.scheduler.name] for c in setup.replicas]
+        self.request_overhead_s = request_overhead_s(setup.entry_engine)
         if _clone:
             return
         self.env = simpy.Environment()
-        self.replicas = [Replica(c, self) for c in setup.replicas]
+        self.replicas = [Replica(c, self, SCHEDULERS[c.scheduler.name]()) for c in setup.replicas]
         self.pool_replicas = {name: [self.replicas[i] for i in idx] for name, idx in setup.pools.items()}
         self.routers = {pool: ROUTERS[name]() for pool, name in setup.routers.items()}
         self.link_free = [0.0] * len(setup.links)
-        self.transfers: dict[int, tuple] = {}
+        self.transfers: dict[int, Transfer] = {}  # never changed in place: clones share them
         self.next_tid = 0
         self.next_req = 0
         self.pending: dict[int, float] = {}
         self.resolved = 0
-        self._ema = 256.0
+        self._ema = LOOKAHEAD_START_STEPS
         self._mark = (0, 1 << 30)
         if setup.closed_loop:
             for _ in range(min(setup.concurrency, setup.num_requests)):
@@ -82,7 +92,7 @@ class World:
 
     def _source(self):
         env = self.env
-        arrival, overhead, n = self.wl.arrival_s, self.setup.request_overhead_s, self.setup.num_requests
+        arrival, overhead, n = self.wl.arrival_s, self.request_overhead_s, self.setup.num_requests
         while self.next_req < n:
             req = self.next_req
             t = arrival[req] + overhead
@@ -92,21 +102,21 @@ class World:
             self.dispatch(req, arrival[req])
 
     def _issue(self, req: int, t: float):
-        wait = t + self.setup.request_overhead_s - self.env.now
+        wait = t + self.request_overhead_s - self.env.now
         if wait > 0:
             yield self.env.timeout(wait)
         del self.pending[req]
         self.dispatch(req, t)
 
     def _deliver(self, tid: int):
-        end_s = self.transfers[tid][0]
+        end_s = self.transfers[tid].end_s
         if end_s > self.env.now:
             yield self.env.timeout(end_s - self.env.now)
-        end_s, src, dst, req, start_s, nbytes = self.transfers.pop(tid)
-        self.replicas[src].release_outgoing(req)
-        self.recorder.first_token(req, end_s)
-        self.recorder.transfer(src, dst, req, start_s, end_s, nbytes)
-        self.replicas[dst].enqueue(("x", req, end_s))
+        tr = self.transfers.pop(tid)
+        self.replicas[tr.src].release_outgoing(tr.req)
+        self.recorder.first_token(tr.req, tr.end_s)
+        self.recorder.transfer(tr.src, tr.dst, tr.req, tr.start_s, tr.end_s, tr.nbytes)
+        self.replicas[tr.dst].enqueue(Waiting(RECEIVED, tr.req, ready_s=tr.end_s))
 
     def accepted(self, seq: int, generated: int) -> int:
         """Accepted draft tokens of a speculative step (pre-drawn per sequence: order-independent)."""
@@ -130,7 +140,7 @@ class World:
             return
         rec.routed(req, r.cfg.index)
         r.outstanding += 1
-        r.enqueue(("n", req))
+        r.enqueue(Waiting(NEW, req))
 
     def request_done(self, req: int, replica: Replica) -> None:
         replica.outstanding -= 1
@@ -148,11 +158,11 @@ class World:
             self.pending[req] = t
             self.env.process(self._issue(req, t))
 
-    def handoff(self, src: Replica, item: list, now: float) -> None:
+    def handoff(self, src: Replica, item: Prefilling, now: float) -> None:
         """Disaggregation: a prompt is done on a prefill replica; send its KV to a decode replica."""
         setup = self.setup
-        req = item[I_REQ]
-        src.outgoing[req] = (item[I_PRIV], item[I_PKEYS])
+        req = item.req
+        src.outgoing[req] = (item.private_blocks, item.prefix_keys)
         src.outstanding -= 1
         dst = self.routers["decode"].pick(self.pool_replicas["decode"], req)
         dst.outstanding += 1
@@ -160,13 +170,13 @@ class World:
         prompt = self.wl.input_tokens[req]
         nbytes = float(kv_bytes(setup.kv_model, setup.kv_precision, prompt, setup.kv_parallelism))
         link = 0 if setup.shared_link else setup.pools["prefill"].index(src.cfg.index)
-        bw_bytes_per_s, latency_s = setup.links[link]
+        busy_s, latency_s = kv_transfer_s(nbytes, setup.links[link], setup.kv_link_efficiency)
         start_s = max(now, self.link_free[link])
-        self.link_free[link] = start_s + nbytes / bw_bytes_per_s
+        self.link_free[link] = start_s + busy_s
         end_s = self.link_free[link] + latency_s
         tid = self.next_tid
         self.next_tid += 1
-        self.transfers[tid] = (end_s, src.cfg.index, dst.cfg.index, req, start_s, nbytes)
+        self.transfers[tid] = Transfer(end_s, src.cfg.index, dst.cfg.index, req, start_s, nbytes)
         self.env.process(self._deliver(tid))
 
     # ---- look-ahead ---------------------------------------------------------------------------------
@@ -179,8 +189,8 @@ class World:
         steps_now = self.oracle.steps
         used, offered = steps_now - self._mark[0], self._mark[1]
         observed = 2 * used if used >= offered else used
-        self._ema = 0.7 * self._ema + 0.3 * observed
-        guess = GuessOracle(self.pricer, int(min(max(self._ema, 48), 8192)))
+        self._ema = (1 - LOOKAHEAD_SMOOTHING) * self._ema + LOOKAHEAD_SMOOTHING * observed
+        guess = GuessOracle(self.pricer, int(min(max(self._ema, LOOKAHEAD_MIN_STEPS), LOOKAHEAD_MAX_STEPS)))
         spec = self.clone(guess)
         env = spec.env
         stop = guess.stop_event = env.event()
@@ -196,7 +206,7 @@ class World:
         self.start()
         self.env.run()
         if self.resolved != self.setup.num_requests:
-            stuck = [r.cfg.index for r in self.replicas if r.waiting or r.ds.n or r.prefilling]
+            stuck = [r.cfg.index for r in self.replicas if r.waiting or r.ds.size or r.prefilling]
             raise PerfModelError(f"internal error: simulation stalled with {self.setup.num_requests - self.resolved} "
                                  f"unfinished requests (replicas {stuck})")
 

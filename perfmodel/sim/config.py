@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from perfmodel.cost.config import Parallelism, Precision
-from perfmodel.cost.engine import load_engine
+from perfmodel.cost.engine import EngineProfile, load_engine, request_overhead_s
 from perfmodel.cost.memory import kv_bytes
 from perfmodel.errors import DoesNotFitError
 from perfmodel.sim.kv import blocks_for, kv_capacity_blocks
@@ -21,9 +21,14 @@ from perfmodel.sim.replica import ReplicaConfig
 from perfmodel.sim.scenario import PoolSpec, Scenario
 from perfmodel.sim.workload import RequestTable, acceptance_draws, generate
 from perfmodel.specs.catalog import load_model, resolve_system
+from perfmodel.specs.device import LinkSpec
 from perfmodel.specs.dtypes import matmul_compute_family
 from perfmodel.specs.model import ModelArch
-from perfmodel.units import GB, US
+from perfmodel.units import GB
+
+# Fraction of the KV link's bandwidth a handoff achieves. Full bandwidth, as the simulator has always
+# priced it; the engines' `link_efficiency` (fitted to collectives) is not applied to these copies.
+KV_HANDOFF_LINK_EFFICIENCY = 1.0
 
 
 @dataclass
@@ -38,15 +43,24 @@ class SimSetup:
     entry_pool: str
     routers: dict[str, str]
     targets: dict[int, CostTarget]
-    links: list[tuple[float, float]]
+    links: list[LinkSpec]  # one per prefill replica, or one shared by all
     shared_link: bool
+    kv_link_efficiency: float  # fraction of the link's bandwidth a KV handoff achieves
     kv_model: ModelArch
     kv_precision: Precision
     kv_parallelism: Parallelism
     fits: list[bool]
-    request_overhead_s: float
     pool_info: dict[str, dict[str, Any]]
     _draws: dict[int, list[int]] = field(default_factory=dict)
+
+    @property
+    def entry_engine(self) -> EngineProfile:
+        """The engine of the pool requests arrive at (it pays the per-request overhead)."""
+        return self.replicas[self.pools[self.entry_pool][0]].engine
+
+    @property
+    def request_overhead_s(self) -> float:
+        return request_overhead_s(self.entry_engine)
 
     @property
     def num_requests(self) -> int:
@@ -157,7 +171,7 @@ def build_setup(sc: Scenario) -> SimSetup:
             pools[name].append(index)
             replicas.append(ReplicaConfig(
                 index=index, pool=name, cfg_id=cfg_id, draft_cfg_id=draft_id, scheduler=sched, kv_blocks=blocks,
-                kv_block_bytes=block_bytes, request_overhead_s=engine.request_overhead_s, spec_k=spec_k,
+                kv_block_bytes=block_bytes, engine=engine, spec_k=spec_k,
                 spec_rate=sc.speculative.acceptance_rate if spec_k else 0.0, window=window, draft_window=dwindow,
                 num_devices=par.num_devices, peak_flops_per_s=peak, mem_bw_bytes_per_s=system.device.mem_bw_bytes_per_s,
                 system_id=system.id))
@@ -169,20 +183,21 @@ def build_setup(sc: Scenario) -> SimSetup:
 
     entry = "prefill" if dis else "unified"
     routers = {entry: sc.router}
-    links: list[tuple[float, float]] = []
+    links: list[LinkSpec] = []
     shared = False
     kv_par = systems[entry][1]
     if dis:
         routers["decode"] = dis.decode_router or sc.router
         p_system = systems["prefill"][0]
-        base = p_system.scale_out or p_system.device.host_link or p_system.link_for(p_system.devices_per_node + 1)
-        bw = (dis.link.bandwidth_gb_s * GB) if dis.link.bandwidth_gb_s else base.bw_bytes_per_s
-        lat = (dis.link.latency_us * US) if dis.link.latency_us is not None else base.latency_s
+        base = p_system.link_for(systems["prefill"][1].num_devices, between_replicas=True)
+        link = LinkSpec(name=None if dis.link.bandwidth_gb_s else base.name,
+                        bandwidth_gb_s=dis.link.bandwidth_gb_s or base.bandwidth_gb_s,
+                        latency_us=base.latency_us if dis.link.latency_us is None else dis.link.latency_us)
         shared = dis.link.shared
-        links = [(bw, lat)] * (1 if shared else len(pools["prefill"]))
-        info["kv_link"] = {"bandwidth_bytes_per_s": bw, "latency_s": lat, "shared": shared,
-                           "name": None if dis.link.bandwidth_gb_s else base.name}
-    overhead = replicas[pools[entry][0]].request_overhead_s
+        links = [link] * (1 if shared else len(pools["prefill"]))
+        info["kv_link"] = {"bandwidth_bytes_per_s": link.bw_bytes_per_s, "latency_s": link.latency_s,
+                           "shared": shared, "name": link.name}
     return SimSetup(scenario=sc, workload=wl, lists=lists, replicas=replicas, pools=pools, entry_pool=entry,
-                    routers=routers, targets=targets, links=links, shared_link=shared, kv_model=model,
-                    kv_precision=prec, kv_parallelism=kv_par, fits=fits, request_overhead_s=overhead, pool_info=info)
+                    routers=routers, targets=targets, links=links, shared_link=shared,
+                    kv_link_efficiency=KV_HANDOFF_LINK_EFFICIENCY, kv_model=model, kv_precision=prec,
+                    kv_parallelism=kv_par, fits=fits, pool_info=info)

@@ -13,8 +13,9 @@ import math
 
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
-from perfmodel.cost.memory import activation_bytes, kv_bytes, reserve_bytes, weight_bytes_per_device
+from perfmodel.cost.memory import kv_budget, kv_bytes
 from perfmodel.errors import DoesNotFitError
+from perfmodel.sim.records import PrefixEntry
 from perfmodel.specs.device import System
 from perfmodel.specs.model import ModelArch
 
@@ -33,13 +34,13 @@ class BlockPool:
         self.capacity = capacity
         self.used = 0  # private blocks + blocks of referenced entries
         self.cached = 0  # blocks of unreferenced (reclaimable) entries
-        self.entries: dict[tuple, list[int]] = {}  # key -> [blocks, refs, last_use]
+        self.entries: dict[tuple, PrefixEntry] = {}
         self.clock = 0
 
     def clone(self) -> BlockPool:
         c = BlockPool.__new__(BlockPool)
         c.capacity, c.used, c.cached, c.clock = self.capacity, self.used, self.cached, self.clock
-        c.entries = {k: v[:] for k, v in self.entries.items()}
+        c.entries = {k: v.clone() for k, v in self.entries.items()}
         return c
 
     @property
@@ -54,8 +55,8 @@ class BlockPool:
         if n > self.capacity - self.used:
             return False
         while n > self.capacity - self.used - self.cached:
-            key = min((k for k, e in self.entries.items() if e[1] == 0), key=lambda k: self.entries[k][2])
-            self.cached -= self.entries.pop(key)[0]
+            key = min((k for k, e in self.entries.items() if e.refs == 0), key=lambda k: self.entries[k].last_use)
+            self.cached -= self.entries.pop(key).blocks
         self.used += n
         return True
 
@@ -70,36 +71,36 @@ class BlockPool:
         entry = self.entries.get(key)
         if entry is None:
             return 0
-        if entry[1] == 0:
-            self.cached -= entry[0]
-            self.used += entry[0]
-        entry[1] += 1
+        if entry.refs == 0:
+            self.cached -= entry.blocks
+            self.used += entry.blocks
+        entry.refs += 1
         self.clock += 1
-        entry[2] = self.clock
-        return entry[0]
+        entry.last_use = self.clock
+        return entry.blocks
 
     def unref(self, key: tuple, drop: bool = False) -> None:
         """Drop a reference; the last one leaves the entry cached, or frees it when `drop`."""
         entry = self.entries[key]
-        entry[1] -= 1
-        if entry[1] == 0:
-            self.used -= entry[0]
+        entry.refs -= 1
+        if entry.refs == 0:
+            self.used -= entry.blocks
             if drop:
                 del self.entries[key]
             else:
-                self.cached += entry[0]
+                self.cached += entry.blocks
 
     def drop(self, key: tuple) -> None:
         """Forget an unreferenced entry (its group is over)."""
         entry = self.entries.get(key)
-        if entry is not None and entry[1] == 0:
-            self.cached -= entry[0]
+        if entry is not None and entry.refs == 0:
+            self.cached -= entry.blocks
             del self.entries[key]
 
     def add_entry(self, key: tuple, blocks: int, refs: int) -> None:
         """Turn `blocks` private blocks (already counted as used) into a shared entry."""
         self.clock += 1
-        self.entries[key] = [blocks, refs, self.clock]
+        self.entries[key] = PrefixEntry(blocks, refs, self.clock)
         if refs == 0:
             self.used -= blocks
             self.cached += blocks
@@ -110,20 +111,18 @@ def kv_capacity_blocks(model: ModelArch, system: System, precision: Precision, p
                        draft: tuple[ModelArch, Parallelism] | None = None) -> tuple[int, float]:
     """KV blocks one replica can hold and the bytes per block per device (memory model with the engine's
     reserve, the weights and the activations of the largest step). Raises DoesNotFitError if none fit."""
-    cap = system.device.capacity_bytes
+    budget = kv_budget(model, system, precision, par, engine, step_tokens=step_tokens, max_seqs=max_seqs,
+                       draft=draft)
     precision = engine.stored_precision(precision)
-    weights = weight_bytes_per_device(model, precision, par)
     block_bytes = float(kv_bytes(model, precision, block_size, par))
     if draft is not None:
-        weights += weight_bytes_per_device(draft[0], precision, draft[1])
         block_bytes += float(kv_bytes(draft[0], precision, block_size, draft[1]))
-    act = float(activation_bytes(model, precision, par, step_tokens, max_seqs))
-    reserve = reserve_bytes(system, engine)
-    free = cap - weights - reserve - act
+    free = budget.free_bytes
     blocks = int(math.floor(free / block_bytes)) if free > 0 else 0
     if blocks < 1:
         raise DoesNotFitError(
             f"{model.id} on {system.id} (tp={par.tp}, pp={par.pp}) leaves no room for a KV cache: weights "
-            f"{weights / 1e9:.1f} GB + engine reserve {reserve / 1e9:.1f} GB + activations {act / 1e9:.1f} GB "
-            f"per device vs {cap / 1e9:.1f} GB; quantize, raise tp/pp, or pick larger hardware")
+            f"{budget.weights_bytes / 1e9:.1f} GB + engine reserve {budget.reserve_bytes / 1e9:.1f} GB + "
+            f"activations {budget.activation_bytes / 1e9:.1f} GB per device vs {budget.capacity_bytes / 1e9:.1f} GB;"
+            " quantize, raise tp/pp, or pick larger hardware")
     return blocks, block_bytes

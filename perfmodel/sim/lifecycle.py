@@ -7,10 +7,7 @@ replica's decode set, prefilling items, KV pool and group table, and reports to 
 from __future__ import annotations
 
 from perfmodel.sim.kv import blocks_for
-from perfmodel.sim.running import EMIT0, OUT, PKEYS, REQ, RESERVED, RUN0, SEQ, make_record
-
-# prefilling item fields (a mutable list per admitted prompt being computed)
-I_UID, I_KIND, I_REQ, I_SEQ, I_TARGET, I_COMP, I_SB, I_PKEYS, I_PRIV, I_G, I_ADMIT, I_SAMPLES = range(12)
+from perfmodel.sim.records import CLASS_PREFIX, GROUP_PREFIX, NEW, RESUME, Prefilling, Running, SampleGroup
 
 
 class SequenceLifecycle:
@@ -19,119 +16,122 @@ class SequenceLifecycle:
     # ---- step completion ----------------------------------------------------------------------------
     def complete(self) -> None:
         """Apply the step that just ended."""
-        plan, end_s, cost, start_s, used = self.inflight
+        step = self.inflight
         self.inflight = None
-        keys, n_dec, chunks = plan
+        plan = step.plan
         world = self.world
         now = world.env.now
         ds = self.ds
         index = self.cfg.index
+        n_dec = plan.num_decodes
         if n_dec:
             world.recorder.decode_end(index, now)
             done = ds.advance() if ds.uniform else self.advance_speculative()
             for uid in done:
-                if uid in ds.recs:
+                if uid in ds.records:
                     self.finish(uid, now)
-        for uid, chunk, final in chunks:
-            item = self.prefilling.get(uid)
+        for chunk in plan.chunks:
+            item = self.prefilling.get(chunk.uid)
             if item is None:
                 continue
-            item[I_COMP] += chunk
-            if final:
-                self.pop_item(uid)
+            item.computed_tokens += chunk.tokens
+            if chunk.final:
+                self.pop_item(chunk.uid)
                 self.prompt_done(item, now)
-        world.recorder.step(index, start_s, now, keys[0], n_dec, len(chunks), len(self.waiting), used, cost)
+        world.recorder.step(index, step.start_s, now, plan.keys[0], n_dec, len(plan.chunks), len(self.waiting),
+                            step.kv_blocks_used, step.cost)
 
     def advance_speculative(self) -> list[int]:
         """Speculative decoding: each sequence emits its accepted drafts + 1 token; records are rebased."""
         ds, q = self.ds, self.cfg.spec_k + 1
         done = []
-        t_new = ds.t + 1
-        for uid, rec in list(ds.recs.items()):
-            seq, ctx, gen, priv, held = rec[0], rec[2], rec[3], rec[6], rec[13]
-            if not rec[RESERVED]:
-                held = max(held, blocks_for(priv + q, self.B))
-            tokens = min(self.world.accepted(seq, gen) + 1, rec[OUT] - gen)
-            ds.recs[uid] = rec[:2] + (ctx + tokens, gen + tokens, t_new) + rec[5:6] + (priv + tokens,) + \
-                rec[7:13] + (held,) + rec[14:]
-            ds.S += tokens
-            if gen + tokens >= rec[OUT]:
+        t_new = ds.counter + 1
+        for uid, rec in list(ds.records.items()):
+            gen, held = rec.generated0, rec.held_blocks0
+            if not rec.reserved:
+                held = max(held, blocks_for(rec.private_tokens0 + q, self.block_size))
+            tokens = min(self.world.accepted(rec.seq, gen) + 1, rec.output_tokens - gen)
+            ds.records[uid] = rec.rebased(tokens, t_new, held)
+            ds.context_sum += tokens
+            if gen + tokens >= rec.output_tokens:
                 done.append(uid)
-        ds.t = t_new
+        ds.counter = t_new
         return done
 
-    def start_decoding(self, item: list, emit_s: float) -> None:
+    def start_decoding(self, item: Prefilling, emit_s: float) -> None:
         """A prompt is computed (or its KV arrived): its sequence(s) join the decode set or finish."""
-        wl, B, ds = self.world.wl, self.B, self.ds
-        req, sb, pkeys = item[I_REQ], item[I_SB], item[I_PKEYS]
-        ctx = item[I_TARGET]
-        static = self.cfg.scheduler.name == "static"
-        cls_shared = sb > 0 and pkeys and pkeys[0][0] == "c"
-        if item[I_KIND] == "r" or item[I_SAMPLES] == 1:
-            seq = item[I_SEQ]
-            gen = item[I_G] + 1
+        wl, bs, ds = self.world.wl, self.block_size, self.ds
+        req, shared, prefix_keys = item.req, item.shared_blocks, item.prefix_keys
+        reserved = self.reserves_kv
+        class_shared = shared > 0 and prefix_keys and prefix_keys[0][0] == CLASS_PREFIX
+        if item.kind == RESUME or item.samples == 1:
+            seq = item.seq
+            gen = item.generated + 1
             out = wl.seq_output_tokens[seq]
-            if item[I_KIND] == "r" and ("g", req) in pkeys:
-                gkey, gp = ("g", req), (wl.input_tokens[req] // B) * B
+            if item.kind == RESUME and (GROUP_PREFIX, req) in prefix_keys:
+                gkey, gp = (GROUP_PREFIX, req), (wl.input_tokens[req] // bs) * bs
             else:
-                gkey, gp = (pkeys[0], sb * B) if cls_shared else (None, 0)
-            t0 = ds.t
-            # seq, req, ctx, generated, t0, out, priv, shared blocks, pkeys, gkey, gp, admit, emit, held, reserved, run0
-            rec = (seq, req, ctx, gen, t0, out, ctx - sb * B, sb, pkeys, gkey, gp, item[I_ADMIT], emit_s, item[I_PRIV],
-                   static, t0)
+                gkey, gp = (prefix_keys[0], shared * bs) if class_shared else (None, 0)
             if gen >= out:
-                self.pool.release(item[I_PRIV])
-                self.unref_all(pkeys)
-                self.world.recorder.run(seq, self.cfg.index, emit_s, ds.t, ds.t)
+                self.pool.release(item.private_blocks)
+                self.unref_all(prefix_keys)
+                self.world.recorder.run(seq, self.cfg.index, emit_s, ds.counter, ds.counter)
                 self.sample_done(seq, req, gen, emit_s)
             else:
-                ds.add(rec)
+                ctx = item.target_tokens
+                ds.add(Running(seq=seq, req=req, context0=ctx, generated0=gen, counter0=ds.counter,
+                               output_tokens=out, private_tokens0=ctx - shared * bs, shared_blocks=shared,
+                               prefix_keys=prefix_keys, group_key=gkey, group_prefix_tokens=gp,
+                               admit_order=item.admit_order, first_emit_s=emit_s, held_blocks0=item.private_blocks,
+                               reserved=reserved, joined_counter=ds.counter))
             return
         # best-of-N fork: the prompt's full blocks become the group's shared entry
-        samples, prompt = item[I_SAMPLES], wl.input_tokens[req]
-        gblocks = prompt // B - sb
-        gkey = ("g", req)
-        self.pool.add_entry(gkey, gblocks, samples)
-        for key in pkeys:
-            self.pool.entries[key][1] += samples - 1
-        pkeys = pkeys + (gkey,)
-        shared = prompt // B
-        tail = prompt % B
-        self.groups[req] = [wl.first_finish[req], samples, 0, False, pkeys, shared]
+        samples, prompt = item.samples, wl.input_tokens[req]
+        gkey = (GROUP_PREFIX, req)
+        self.pool.add_entry(gkey, prompt // bs - shared, samples)
+        for key in prefix_keys:
+            self.pool.entries[key].refs += samples - 1
+        prefix_keys = prefix_keys + (gkey,)
+        group_blocks = prompt // bs
+        tail = prompt % bs
+        group = self.groups[req] = SampleGroup(needed=wl.first_finish[req], alive=samples, finished=0, done=False,
+                                               prefix_keys=prefix_keys, shared_blocks=group_blocks)
         start = wl.seq_start[req]
         outs = wl.seq_output_tokens
-        group = self.groups[req]
         for i in range(samples):
             seq = start + i
-            held = self.reservation_sample(tail, outs[seq]) if static else (1 if tail else 0)
-            if outs[seq] <= 1 or group[3]:  # done with its first token, or its first-finish group already is
+            held = self.reservation_sample(tail, outs[seq]) if reserved else (1 if tail else 0)
+            if outs[seq] <= 1 or group.done:  # done with its first token, or its first-finish group already is
                 self.pool.release(held)
-                self.unref_all(pkeys)
-                self.world.recorder.run(seq, self.cfg.index, emit_s, ds.t, ds.t)
+                self.unref_all(prefix_keys)
+                self.world.recorder.run(seq, self.cfg.index, emit_s, ds.counter, ds.counter)
                 self.sample_done(seq, req, 1, emit_s, cancelled=outs[seq] > 1)
                 continue
-            ds.add(make_record(seq=seq, req=req, ctx=prompt, generated=1, t0=ds.t, out=outs[seq], priv=tail,
-                               shared_blocks=shared, pkeys=pkeys, gkey=gkey, gp=shared * B, admit=item[I_ADMIT],
-                               emit_s=emit_s, held=held, reserved=static))
+            ds.add(Running(seq=seq, req=req, context0=prompt, generated0=1, counter0=ds.counter,
+                           output_tokens=outs[seq], private_tokens0=tail, shared_blocks=group_blocks,
+                           prefix_keys=prefix_keys, group_key=gkey, group_prefix_tokens=group_blocks * bs,
+                           admit_order=item.admit_order, first_emit_s=emit_s, held_blocks0=held, reserved=reserved,
+                           joined_counter=ds.counter))
 
     def reservation_sample(self, tail: int, out: int) -> int:
-        return blocks_for(tail + out - 1, self.B)
+        """Blocks one best-of-N sample reserves up front: its copy of the prompt's tail plus its output."""
+        return blocks_for(tail + out - 1, self.block_size)
 
-    def prompt_done(self, item: list, now: float) -> None:
+    def prompt_done(self, item: Prefilling, now: float) -> None:
         """The last chunk of a prompt was computed this step."""
-        wl, B = self.world.wl, self.B
-        req = item[I_REQ]
-        if item[I_KIND] == "n":
+        wl, bs = self.world.wl, self.block_size
+        req = item.req
+        if item.kind == NEW:
             # prefix caching: the first request of a class leaves its prefix blocks cached for the next ones
-            pc = wl.prefix_tokens[req]
-            key = ("c", wl.class_id[req])
-            if (self.cfg.scheduler.prefix_caching and pc >= B and item[I_SB] == 0
+            prefix = wl.prefix_tokens[req]
+            key = (CLASS_PREFIX, wl.class_id[req])
+            if (self.cfg.scheduler.prefix_caching and prefix >= bs and item.shared_blocks == 0
                     and key not in self.pool.entries):
-                nb = pc // B
+                nb = prefix // bs
                 self.pool.add_entry(key, nb, 1)
-                item[I_PRIV] -= nb
-                item[I_SB] = nb
-                item[I_PKEYS] = (key,)
+                item.private_blocks -= nb
+                item.shared_blocks = nb
+                item.prefix_keys = (key,)
             if self.cfg.pool == "prefill":
                 self.world.handoff(self, item, now)
                 return
@@ -141,10 +141,10 @@ class SequenceLifecycle:
     def finish(self, uid: int, now: float) -> None:
         """A decoding sequence generated its last token."""
         rec, ctx, gen, held = self.ds.remove(uid)
-        self.world.recorder.run(rec[SEQ], self.cfg.index, rec[EMIT0], rec[RUN0], self.ds.t)
+        self.world.recorder.run(rec.seq, self.cfg.index, rec.first_emit_s, rec.joined_counter, self.ds.counter)
         self.pool.release(held)
-        self.unref_all(rec[PKEYS])
-        self.sample_done(rec[SEQ], rec[REQ], gen, now)
+        self.unref_all(rec.prefix_keys)
+        self.sample_done(rec.seq, rec.req, gen, now)
 
     def sample_done(self, seq: int, req: int, gen: int, now: float, cancelled: bool = False) -> None:
         """Sequence accounting; a request completes with its last sample (or its m-th, first-finish)."""
@@ -154,42 +154,43 @@ class SequenceLifecycle:
         if grp is None:
             world.request_done(req, self)
             return
-        grp[1] -= 1
+        grp.alive -= 1
         if not cancelled:
-            grp[2] += 1
-            if grp[2] >= grp[0] and not grp[3]:
-                grp[3] = True
+            grp.finished += 1
+            if grp.finished >= grp.needed and not grp.done:
+                grp.done = True
                 world.request_done(req, self)
                 self.cancel_group(req, now)
-        if grp[1] == 0 and req in self.groups:
+        if grp.alive == 0 and req in self.groups:
             del self.groups[req]
-            self.pool.drop(("g", req))
+            self.pool.drop((GROUP_PREFIX, req))
 
     def cancel_group(self, req: int, now: float) -> None:
         """First-finish: the request has its m samples; stop the others and free their blocks."""
         ds = self.ds
-        for uid in [u for u, r in ds.recs.items() if r[REQ] == req and ds.state(r)[1] < r[OUT]]:
+        for uid in [u for u, r in ds.records.items() if r.req == req and ds.state(r)[1] < r.output_tokens]:
             rec, ctx, gen, held = ds.remove(uid)  # (samples that ended in this same step count as finished)
-            self.world.recorder.run(rec[SEQ], self.cfg.index, rec[EMIT0], rec[RUN0], self.ds.t)
+            self.world.recorder.run(rec.seq, self.cfg.index, rec.first_emit_s, rec.joined_counter, self.ds.counter)
             self.pool.release(held)
-            self.unref_all(rec[PKEYS])
-            self.sample_done(rec[SEQ], req, gen, now, cancelled=True)
-        for uid in [u for u, it in self.prefilling.items() if it[I_REQ] == req]:
+            self.unref_all(rec.prefix_keys)
+            self.sample_done(rec.seq, req, gen, now, cancelled=True)
+        for uid in [u for u, it in self.prefilling.items() if it.req == req]:
             item = self.pop_item(uid)
-            self.pool.release(item[I_PRIV])
-            self.unref_all(item[I_PKEYS])
-            self.sample_done(item[I_SEQ], req, item[I_G], now, cancelled=True)
-        for entry in [e for e in self.waiting if e[0] == "r" and e[2] == req]:
+            self.pool.release(item.private_blocks)
+            self.unref_all(item.prefix_keys)
+            self.sample_done(item.seq, req, item.generated, now, cancelled=True)
+        for entry in [e for e in self.waiting if e.kind == RESUME and e.req == req]:
             self.waiting.remove(entry)
             self.waiting_tokens -= self.entry_tokens(entry)
-            self.sample_done(entry[1], req, entry[3], now, cancelled=True)
+            self.sample_done(entry.seq, req, entry.generated, now, cancelled=True)
 
     def drop_sample(self, seq: int, req: int, gen: int) -> None:
+        """A queued sample of a request that already completed is cancelled."""
         self.sample_done(seq, req, gen, self.world.env.now, cancelled=True)
 
     def release_outgoing(self, req: int) -> None:
         """The KV of a prefilled request reached its decode replica: free it here."""
-        private, pkeys = self.outgoing.pop(req)
+        private, prefix_keys = self.outgoing.pop(req)
         self.pool.release(private)
-        self.unref_all(pkeys)
+        self.unref_all(prefix_keys)
         self.kick()

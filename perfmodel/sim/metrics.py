@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from perfmodel.sim.records import StepKey
+
 REJECT_REASONS = {1: "does not fit in KV memory", 2: "waiting queue full"}
 STEP_COLUMNS = ("replica", "start_s", "end_s", "num_seqs", "new_tokens", "decode_seqs", "prefill_chunks", "queue_len",
                 "kv_blocks_used", "flops", "bytes")
@@ -119,10 +121,10 @@ class Recorder:
     def decode_end(self, replica: int, t: float) -> None:
         self.decode_ends[replica].append(t)
 
-    def step(self, replica: int, start_s: float, end_s: float, key: tuple, n_dec: int, n_chunks: int,
+    def step(self, replica: int, start_s: float, end_s: float, key: StepKey, n_dec: int, n_chunks: int,
              queue_len: int, used_blocks: int, cost: tuple[float, float, float]) -> None:
-        self.step_rows.extend((replica, start_s, end_s, key[1], key[2], n_dec, n_chunks, queue_len, used_blocks,
-                               cost[1], cost[2]))
+        self.step_rows.extend((replica, start_s, end_s, key.num_seqs, key.new_tokens, n_dec, n_chunks, queue_len,
+                               used_blocks, cost[1], cost[2]))
 
     @property
     def steps(self) -> dict[str, np.ndarray]:

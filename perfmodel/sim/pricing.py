@@ -22,12 +22,26 @@ from perfmodel.cost.batch import BatchStats
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.cost.step import step_cost
+from perfmodel.sim.records import StepKey
 from perfmodel.specs.device import System
 from perfmodel.specs.model import ModelArch
 
-Key = tuple  # (cfg_id, num_seqs, new_tokens, sampled, pairs, pairs_window, kv_read, kv_read_window, decode_only)
-STAT_FIELDS = ("num_seqs", "new_tokens", "sampled_tokens", "attn_pairs", "attn_pairs_window",
-               "kv_read_tokens", "kv_read_tokens_window", "decode_only")
+Key = StepKey
+STAT_FIELDS = StepKey._fields[1:]  # the BatchStats fields, in key order
+
+# Feature scales of the guess fit: they bring batch sums of very different sizes to order one, so the
+# least-squares problem is well conditioned. Decode-only steps: sequences, KV tokens read, attention pairs.
+DECODE_SEQS_SCALE = 1e-2
+DECODE_KV_READ_SCALE = 1e-5
+DECODE_PAIRS_SCALE = 1e-5
+# Steps with prefill chunks: attention pairs, KV tokens read, new tokens.
+PREFILL_PAIRS_SCALE = 1e-6
+PREFILL_KV_READ_SCALE = 1e-4
+PREFILL_TOKENS_SCALE = 1e-3
+FALLBACK_GUESS_S = 1e-2  # a guessed step duration when no fit exists yet (look-ahead only)
+FIT_WINDOW_STEPS = 256  # the guess fit uses the latest this many exact steps per (config, decode-only)
+CACHE_GENERATION_KEYS = 60_000  # exact cache size before it becomes the old generation (bounds memory)
+BASE_TABLE_MIN_TOKENS = 8192  # smallest table of exact no-attention step times (grown on demand)
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,12 @@ def stats_of_keys(keys: list[Key]) -> BatchStats:
     return BatchStats(**{name: arr[:, i] for i, name in enumerate(STAT_FIELDS)})
 
 
+def _anchor_of(key: Key) -> tuple:
+    """Steps that differ from `key` only in attention pairs and KV read: a guess moves along the fit from
+    the latest exact one."""
+    return key.cfg, key.decode_only, key.num_seqs, key.new_tokens, key.sampled_tokens
+
+
 class _GuessModel:
     """Least-squares fit of recent exact step times, used only to steer look-ahead.
 
@@ -55,7 +75,7 @@ class _GuessModel:
     which carries the GEMMs' memory- to compute-bound transition.
     """
 
-    WINDOW = 256
+    WINDOW = FIT_WINDOW_STEPS
 
     def __init__(self, decode: bool) -> None:
         self.decode = decode
@@ -65,11 +85,12 @@ class _GuessModel:
         self.dirty = False
 
     def features(self, key: Key) -> list[float]:
-        b, t, s, a, _, k = key[1:7]
+        b, t, a, k = key.num_seqs, key.new_tokens, key.attn_pairs, key.kv_read_tokens
+        s = key.sampled_tokens
         if self.decode:
-            x, y = b * 1e-2, k * 1e-5
-            return [1.0, x, y, a * 1e-5, x * x, y * y, x * y]
-        x, y, z = a * 1e-6, k * 1e-4, t * 1e-3
+            x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
+            return [1.0, x, y, a * DECODE_PAIRS_SCALE, x * x, y * y, x * y]
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, t * PREFILL_TOKENS_SCALE
         return [1.0, b, s, x, y, z, x * x, y * y, x * y, z * z, x * z, y * z]
 
     def add(self, key: Key, target: float) -> None:
@@ -88,32 +109,34 @@ class _GuessModel:
         c = self.coef
         if c is None:
             return None
-        b, t, s, a, _, k = key[1:7]
+        b, t, a, k = key.num_seqs, key.new_tokens, key.attn_pairs, key.kv_read_tokens
+        s = key.sampled_tokens
         if self.decode:
-            x, y = b * 1e-2, k * 1e-5
-            return c[0] + c[1] * x + c[2] * y + c[3] * a * 1e-5 + c[4] * x * x + c[5] * y * y + c[6] * x * y
-        x, y, z = a * 1e-6, k * 1e-4, t * 1e-3
+            x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
+            return (c[0] + c[1] * x + c[2] * y + c[3] * a * DECODE_PAIRS_SCALE + c[4] * x * x + c[5] * y * y
+                    + c[6] * x * y)
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, t * PREFILL_TOKENS_SCALE
         return (c[0] + c[1] * b + c[2] * s + c[3] * x + c[4] * y + c[5] * z + c[6] * x * x + c[7] * y * y
                 + c[8] * x * y + c[9] * z * z + c[10] * x * z + c[11] * y * z)
-
 
     def gradient(self, key: Key) -> tuple[float, float] | None:
         """(d time / d attention pairs, d time / d KV tokens read) of the fit at `key`."""
         c = self.coef
         if c is None:
             return None
-        b, a, k = key[1], key[4], key[6]
+        b, a, k = key.num_seqs, key.attn_pairs, key.kv_read_tokens
         if self.decode:
-            x, y = b * 1e-2, k * 1e-5
-            return c[3] * 1e-5, (c[2] + 2 * c[5] * y + c[6] * x) * 1e-5
-        x, y, z = a * 1e-6, k * 1e-4, key[2] * 1e-3
-        return (c[3] + 2 * c[6] * x + c[8] * y + c[10] * z) * 1e-6, (c[4] + 2 * c[7] * y + c[8] * x + c[11] * z) * 1e-4
+            x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
+            return c[3] * DECODE_PAIRS_SCALE, (c[2] + 2 * c[5] * y + c[6] * x) * DECODE_KV_READ_SCALE
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, key.new_tokens * PREFILL_TOKENS_SCALE
+        return ((c[3] + 2 * c[6] * x + c[8] * y + c[10] * z) * PREFILL_PAIRS_SCALE,
+                (c[4] + 2 * c[7] * y + c[8] * x + c[11] * z) * PREFILL_KV_READ_SCALE)
 
 
 class StepPricer:
     """Exact step costs by key, priced in vectorized batches; a two-generation cache bounds memory."""
 
-    GENERATION = 60_000
+    GENERATION = CACHE_GENERATION_KEYS
 
     def __init__(self, targets: dict[int, CostTarget]):
         self.targets = targets
@@ -144,7 +167,7 @@ class StepPricer:
         by_cfg: dict[int, list[Key]] = {}
         for key in keys:
             if key not in self.cache and key not in self.old:
-                by_cfg.setdefault(key[0], []).append(key)
+                by_cfg.setdefault(key.cfg, []).append(key)
         if len(self.cache) > self.GENERATION:
             self.old, self.cache = self.cache, {}
             self.anchors = {}
@@ -159,18 +182,19 @@ class StepPricer:
             cache, anchors = self.cache, self.anchors
             for key, ti, fi, bi in zip(group, times, flops, nbytes, strict=True):
                 cache[key] = (ti, fi, bi)
-                anchors[(cfg, key[8], key[1], key[2], key[3])] = (key[4], key[6], ti)
+                anchors[_anchor_of(key)] = (key.attn_pairs, key.kv_read_tokens, ti)
             for key, ti in list(zip(group, times, strict=True))[-2 * _GuessModel.WINDOW:]:
-                model = self.guess_models.get((cfg, key[8]))
+                decode = key.decode_only
+                model = self.guess_models.get((cfg, decode))
                 if model is None:
-                    model = self.guess_models[(cfg, key[8])] = _GuessModel(bool(key[8]))
-                model.add(key, ti if key[8] else ti - self._base(cfg, key[2]))
+                    model = self.guess_models[(cfg, decode)] = _GuessModel(bool(decode))
+                model.add(key, ti if decode else ti - self._base(cfg, key.new_tokens))
 
     def _base(self, cfg: int, tokens: int) -> float:
         """Exact time of a step of `tokens` new tokens with no attention work (guess baseline)."""
         table = self.base.get(cfg)
         if table is None or tokens >= len(table):
-            n = max(8192, 2 * tokens)
+            n = max(BASE_TABLE_MIN_TOKENS, 2 * tokens)
             t = np.arange(n, dtype=np.float64)
             one, zero = np.ones(n), np.zeros(n)
             stats = BatchStats(num_seqs=one, new_tokens=t, sampled_tokens=one, attn_pairs=zero,
@@ -184,24 +208,24 @@ class StepPricer:
 
         An exact step with the same sequences, new and sampled tokens, moved along the fit's gradient in
         attention pairs and KV read; else the fit itself."""
-        decode = key[8]
-        model = self.guess_models.get((key[0], decode))
-        anchor = self.anchors.get((key[0], decode, key[1], key[2], key[3]))
+        decode = key.decode_only
+        model = self.guess_models.get((key.cfg, decode))
+        anchor = self.anchors.get(_anchor_of(key))
         if anchor is not None and model is not None:
             grad = model.gradient(key)
             if grad is not None:
-                value = anchor[2] + grad[0] * (key[4] - anchor[0]) + grad[1] * (key[6] - anchor[1])
+                value = anchor[2] + grad[0] * (key.attn_pairs - anchor[0]) + grad[1] * (key.kv_read_tokens - anchor[1])
                 if value > 0:
                     return value
         value = model.predict(key) if model is not None else None
         if value is not None and not decode:
-            value += self._base(key[0], key[2])
+            value += self._base(key.cfg, key.new_tokens)
         if value is None or value <= 0:
-            other = self.guess_models.get((key[0], 1 - decode))
+            other = self.guess_models.get((key.cfg, 1 - decode))
             value = other.predict(key) if other is not None else None
             if value is not None and decode:
-                value += self._base(key[0], key[2])
-        return value if value is not None and value > 0 else 1e-2
+                value += self._base(key.cfg, key.new_tokens)
+        return value if value is not None and value > 0 else FALLBACK_GUESS_S
 
 
 class ExactOracle:

@@ -1,18 +1,24 @@
 """Routers: which replica of a pool gets a request (a registry, name -> class).
 
+To add a router, subclass :class:`Router`, set `name`, implement `pick` (and `clone` if it keeps
+state), and add the class to `ROUTERS`.
+
 Routers see replica state at the moment of the decision (outstanding requests, KV blocks in use,
 prompt tokens queued); ties go to the lowest replica index, so runs are deterministic.
 """
 
 from __future__ import annotations
 
-from perfmodel.sim.replica import Replica
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from perfmodel.sim.replica import Replica
 
 
 class Router:
     """Base class: `pick` returns the chosen replica."""
 
-    name = "base"
+    name: ClassVar[str] = "base"
 
     def pick(self, replicas: list[Replica], req: int) -> Replica:  # pragma: no cover - interface
         raise NotImplementedError
@@ -58,7 +64,7 @@ class KVAware(Router):
 
     def pick(self, replicas: list[Replica], req: int) -> Replica:
         def load(r: Replica) -> tuple[float, int]:
-            blocks = r.pool.used + r.waiting_tokens / r.B
+            blocks = r.pool.used + r.waiting_tokens / r.block_size
             return blocks / r.pool.capacity, r.outstanding
 
         return min(replicas, key=load)

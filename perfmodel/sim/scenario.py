@@ -8,9 +8,10 @@ scenario (trace CSVs, empirical length files) are resolved against the scenario'
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,13 +24,27 @@ from pydantic import (
 
 from perfmodel.cost.engine import DEFAULT_ENGINE
 from perfmodel.errors import PerfModelError, SpecError, UnknownIdError
+from perfmodel.sim.router import ROUTERS
+from perfmodel.sim.scheduler import SCHEDULERS
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
 from perfmodel.specs.device import Device, System
 from perfmodel.specs.loader import build_spec, read_mapping
 from perfmodel.specs.model import ModelArch
 
-SCHEDULERS = ("static", "continuous", "prefill-first")
-ROUTERS = ("round-robin", "least-outstanding", "kv-aware")
+
+def _registered(registry: dict[str, Any]) -> AfterValidator:
+    """A name that must be a key of `registry` (the message lists the registered names)."""
+    def check(value: str) -> str:
+        if value not in registry:
+            names = [repr(n) for n in registry]
+            raise ValueError("Input should be " + (" or ".join([", ".join(names[:-1]), names[-1]])
+                                                   if len(names) > 1 else names[0]))
+        return value
+    return AfterValidator(check)
+
+
+SchedulerName = Annotated[str, _registered(SCHEDULERS)]
+RouterName = Annotated[str, _registered(ROUTERS)]
 RATE_PROCESSES = ("poisson", "gamma", "constant")
 
 
@@ -135,7 +150,7 @@ class WorkloadSpec(_Frozen):
 class SchedulerSpec(_Frozen):
     """Engine scheduler and paged-KV settings of one replica."""
 
-    name: Literal["static", "continuous", "prefill-first"] = "continuous"
+    name: SchedulerName = "continuous"
     max_num_seqs: PositiveInt = 256
     max_num_batched_tokens: PositiveInt = 8192
     block_size: PositiveInt = 16
@@ -171,7 +186,7 @@ class DisaggregationSpec(_Frozen):
     prefill: PoolSpec
     decode: PoolSpec
     link: LinkOverride = LinkOverride()
-    decode_router: Literal["round-robin", "least-outstanding", "kv-aware"] | None = None
+    decode_router: RouterName | None = None
 
 
 class SpeculativeSpec(_Frozen):
@@ -199,7 +214,7 @@ class Scenario(_Frozen):
     act_dtype: str | None = None
     kv_dtype: str | None = None
     scheduler: SchedulerSpec = SchedulerSpec()
-    router: Literal["round-robin", "least-outstanding", "kv-aware"] = "least-outstanding"
+    router: RouterName = "least-outstanding"
     workload: WorkloadSpec
     disaggregation: DisaggregationSpec | None = None
     speculative: SpeculativeSpec | None = None

@@ -158,8 +158,16 @@ class System(_Frozen):
     def num_devices(self) -> int:
         return self.devices_per_node * self.nodes
 
-    def link_for(self, group_size: int) -> LinkSpec:
-        """The link a collective over `group_size` devices runs on (scale-up inside a node)."""
+    def link_for(self, group_size: int, *, between_replicas: bool = False) -> LinkSpec:
+        """The link a collective over `group_size` devices runs on (scale-up inside a node).
+
+        `between_replicas=True`: the link that carries data from this system to another replica (a KV
+        handoff between serving pools): the scale-out network, else the device's host link, else the
+        link of a group larger than one node."""
+        if between_replicas:
+            if self.scale_out or self.device.host_link:
+                return self.scale_out or self.device.host_link
+            group_size = max(group_size, self.devices_per_node + 1)
         if group_size <= self.devices_per_node:
             link = self.scale_up or self.device.scale_up or self.device.host_link
         else:

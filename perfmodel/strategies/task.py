@@ -16,7 +16,7 @@ import pandas as pd
 
 from perfmodel import __version__
 from perfmodel.cost.config import Parallelism, Precision
-from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine
+from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.catalog import load_model, resolve_system
 from perfmodel.specs.device import Device, System
@@ -169,7 +169,7 @@ def assemble(setup: Setup, strategy: Strategy, phases: list[Phase], costs: list[
                      "attention_time_s": c.attention_time_s, "gemm_time_s": c.gemm_time_s,
                      "other_time_s": c.other_time_s, "energy_j": c.energy_j, "generated_tokens": c.generated_tokens})
     t = setup.target
-    latency = sum(c.time_s for c in costs) + t.engine.request_overhead_s
+    latency = sum(c.time_s for c in costs) + request_overhead_s(t.engine)
     usd = dollars(t.system.device, t.devices, latency)
     for role, own in setup.separate.items():
         if not own:

@@ -8,8 +8,10 @@ from perfmodel.viz.figures import (
     roofline_points,
 )
 from perfmodel.viz.format import human_bytes, human_flops, human_rate, human_seconds
+from perfmodel.viz.simulation import latency_cdf_figure, replica_table, timeseries_figure
 
 __all__ = [
     "breakdown_figure", "breakdown_table", "human_bytes", "human_flops", "human_rate", "human_seconds",
-    "memory_figure", "roofline_figure", "roofline_points",
+    "latency_cdf_figure", "memory_figure", "replica_table", "roofline_figure", "roofline_points",
+    "timeseries_figure",
 ]

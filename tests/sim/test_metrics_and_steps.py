@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from perfmodel.sim import simulate
 from perfmodel.sim.metrics import describe, weighted_quantile
-from perfmodel.sim.running import DecodeSet, make_record
+from perfmodel.sim.records import Running
+from perfmodel.sim.running import DecodeSet
 from perfmodel.sim.steps import fast_keys, reference_keys
 
 
@@ -56,12 +57,13 @@ def test_incremental_step_sums_equal_the_per_sequence_batch(contexts, groups, ch
         g = groups[i]
         gp = min(prefix[g], (ctx // 16) * 16)
         gkey = None if g == 0 else ("g", g, gp)
-        ds.add(make_record(seq=i, req=i, ctx=ctx, generated=1, t0=ds.t, out=10_000, priv=ctx - gp,
-                           shared_blocks=gp // 16, pkeys=(), gkey=gkey, gp=gp, admit=i, emit_s=0.0, held=0,
-                           reserved=False))
+        ds.add(Running(seq=i, req=i, context0=ctx, generated0=1, counter0=ds.counter, output_tokens=10_000,
+                       private_tokens0=ctx - gp, shared_blocks=gp // 16, prefix_keys=(), group_key=gkey,
+                       group_prefix_tokens=gp, admit_order=i, first_emit_s=0.0, held_blocks0=0, reserved=False,
+                       joined_counter=ds.counter))
     for _ in range(advance):
         ds.advance()
-    n_dec = ds.n
+    n_dec = ds.size
     fast = fast_keys(0, ds, n_dec, chunks, spec_k, 1)
     ref = reference_keys(0, ds, n_dec, chunks, None, spec_k, 1, None) if (n_dec or chunks) else fast
     assert fast == ref

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from perfmodel.sim.result import SimResult
+from perfmodel.sim import SimResult
 
 LABELS = {"ttft_s": "TTFT", "tpot_s": "TPOT", "e2e_s": "end-to-end latency", "queue_s": "queueing delay",
           "batch_size": "batch size (sequences)", "kv_utilization": "KV-cache blocks in use (fraction)",
