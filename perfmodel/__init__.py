@@ -82,3 +82,8 @@ __all__ += ["SimResult", "simulate"]
 from perfmodel.steady_state import SteadyState, steady_state  # noqa: E402
 
 __all__ += ["SteadyState", "steady_state"]
+
+# Capacity planning: screen, simulate, rank (local process pool or Ray).
+from perfmodel.plan import Plan, PlanSpec, plan  # noqa: E402
+
+__all__ += ["Plan", "PlanSpec", "plan"]
