@@ -29,9 +29,16 @@ def _planned_load(spec: PlanSpec) -> float:
     return float(t.concurrency if t.concurrency is not None else t.rate_per_s)
 
 
-def _interp(load_grid: np.ndarray, values: np.ndarray, at: float) -> float:
-    x = np.maximum.accumulate(np.asarray(load_grid, dtype=np.float64))
-    return float(np.interp(at, x, np.asarray(values, dtype=np.float64)))
+def interp_rows(grid: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Row-wise linear interpolation of values(grid) at `at` (grids made non-decreasing; clamped at ends)."""
+    x = np.maximum.accumulate(np.nan_to_num(grid, nan=0.0), axis=1)
+    n = x.shape[1]
+    j = np.clip((x <= at[:, None]).sum(axis=1), 1, n - 1)
+    rows = np.arange(len(at))
+    x0, x1 = x[rows, j - 1], x[rows, j]
+    y0, y1 = values[rows, j - 1], values[rows, j]
+    w = np.clip(np.where(x1 > x0, (at - x0) / np.where(x1 > x0, x1 - x0, 1.0), 1.0), 0.0, 1.0)
+    return y0 + w * (y1 - y0)
 
 
 def _gpu_budget(spec: PlanSpec) -> float:
@@ -60,29 +67,24 @@ def _fill_costs(df: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> None:
 
 def screened_table(spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
     """Stage 1 for every candidate: units needed, estimated latencies at the planned load, cost, reasons."""
-    cands = enumerate_candidates(spec)
-    scr = screen(cands, spec, shape)
-    df = pd.concat([cands, scr], axis=1)
+    df = enumerate_candidates(spec)
+    scr = screen(df, spec, shape)
     load = _planned_load(spec)
-    max_load = df["screen_max_load"].to_numpy(float)
+    max_load = scr.max_load
     fits = max_load > 0
-    units = np.where(fits, np.ceil(load / np.where(fits, max_load, 1.0) - 1e-9), 0).astype(int)
-    df["units"] = np.maximum(units, 1)
+    units = np.maximum(np.ceil(load / np.where(fits, max_load, 1.0) - 1e-9), 1).astype(int)
+    df["units"] = units
     df["max_load"] = max_load
-    closed = spec.traffic.concurrency is not None
-    metric_cols = [c for c in df.columns if c.startswith("_") and c not in ("_load", "_rate", "_tpot_mean")]
-    est = {c[1:]: np.full(len(df), np.nan) for c in metric_cols}
-    rate = np.full(len(df), np.nan)
-    for i in np.flatnonzero(fits):
-        per_unit = load / units[i]
-        grid = df["_load"].iat[i]
-        for c in metric_cols:
-            est[c[1:]][i] = _interp(grid, df[c].iat[i], per_unit)
-        rate[i] = (_interp(grid, df["_rate"].iat[i], per_unit) * units[i]) if closed else load
-    for k, v in est.items():
-        df[k] = v
-    df["rate_per_s"] = rate
-    df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
+    df["screen_capacity_rate"] = scr.capacity
+    df["uncertainty_rel"] = scr.uncertainty_rel
+    per_unit = load / units
+    for k, v in scr.est.items():
+        df[k] = np.where(fits, interp_rows(scr.load, v, per_unit), np.nan)
+    if spec.traffic.concurrency is not None:
+        df["rate_per_s"] = np.where(fits, interp_rows(scr.load, scr.rate, per_unit) * units, np.nan)
+    else:
+        df["rate_per_s"] = load
+    df["screen_reason"] = scr.reason
     _fill_costs(df, spec, shape)
     budget = _gpu_budget(spec)
     reason = df["screen_reason"].astype(str).to_numpy(object)

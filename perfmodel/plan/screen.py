@@ -51,10 +51,10 @@ def _tail(q: str) -> float:
     return -math.log(1.0 - {"p50": 0.5, "p90": 0.9, "p99": 0.99}[q])
 
 
-def quantiles(curve: Curve, shape: WorkloadShape) -> dict[tuple[str, str], np.ndarray]:
-    """Estimated (metric, quantile) -> seconds over the curve."""
+def quantiles(curve: Curve, shape: WorkloadShape, open_loop: bool = True) -> dict[tuple[str, str], np.ndarray]:
+    """Estimated (metric, quantile) -> seconds over the curve (closed loops have no arrival queue)."""
     rho = np.clip(curve.rate / np.maximum(curve.capacity[:, None], 1e-300), 0.0, 0.999)
-    wait = curve.step * rho / (1.0 - rho)
+    wait = curve.step * rho / (1.0 - rho) if open_loop else np.zeros_like(curve.rate)
     out = {}
     for q in ("p50", "p90", "p99"):
         ttft = curve.ttft_mean + wait * _tail(q)
@@ -129,66 +129,78 @@ def _merge(agg: Curve, dis_mask: np.ndarray, dis: Curve) -> Curve:
     return Curve(**parts)
 
 
-def screen_group(rows: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
-    """Screen one hardware group; returns per-row max load per unit, estimates at that curve, reasons."""
+@dataclass
+class Screened:
+    """Stage-1 result for a set of candidates (rows in candidate order; curves shaped (rows, len(GRID)))."""
+
+    max_load: np.ndarray
+    capacity: np.ndarray
+    reason: np.ndarray
+    uncertainty_rel: np.ndarray
+    load: np.ndarray
+    rate: np.ndarray
+    est: dict[str, np.ndarray]
+
+
+def _blank(n: int, reason: str) -> Screened:
+    def nan() -> np.ndarray:
+        return np.full((n, len(GRID)), np.nan)
+
+    return Screened(max_load=np.zeros(n), capacity=np.zeros(n), reason=np.full(n, reason, dtype=object),
+                    uncertainty_rel=np.full(n, np.nan), load=nan(), rate=nan(),
+                    est={f"{m}_{q}": nan() for m in ("ttft_s", "tpot_s", "itl_s", "e2e_s") for q in Z})
+
+
+def screen_group(rows: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> Screened:
+    """Screen one hardware group: per-row max load per unit, estimated percentile curves, reasons."""
     first = rows.iloc[0]
     arch = load_model(spec.model)
     par = Parallelism(tp=int(first["tp"]), pp=int(first["pp"]), ep=int(first["ep"]))
     eng = load_engine(first["engine"])
-    out = pd.DataFrame(index=rows.index)
     try:
         system = resolve_system(first["device"], par.num_devices)
         prec = Precision.of(first["weight_dtype"], None, first["kv_dtype"])
         agg = _aggregated(rows, shape, arch, system, prec, par, eng)
     except PerfModelError as exc:
-        out["screen_reason"] = f"does not fit: {exc}"
-        out["screen_max_load"] = 0.0
-        out["uncertainty_rel"] = np.nan
-        return out
+        return _blank(len(rows), f"does not fit: {exc}")
     curve = agg
     dis = rows["prefill_workers"].to_numpy() > 0
     if dis.any():
         sub = Curve(*(getattr(agg, f)[dis] for f in ("rate", "ttft_mean", "tpot_mean", "step", "capacity")))
         curve = _merge(agg, dis, _disaggregated(rows[dis], shape, arch, system, prec, par, eng, sub))
     curve = _speculative(curve, rows, spec, arch)
-    est = quantiles(curve, shape)
-    load = curve.rate if spec.traffic.concurrency is None else np.broadcast_to(GRID[None, :], curve.rate.shape)
-    ok = curve.rate <= curve.capacity[:, None] * MAX_UTILIZATION
+    open_loop = spec.traffic.concurrency is None
+    est = quantiles(curve, shape, open_loop)
+    load = curve.rate if open_loop else np.broadcast_to(GRID[None, :], curve.rate.shape)
+    ok = curve.rate <= curve.capacity[:, None] * MAX_UTILIZATION if open_loop else np.ones(curve.rate.shape, bool)
     worst = np.zeros_like(curve.rate)
     for metric, q, limit in spec.slo.constraints():
-        ratio = est[(metric, q)] / limit
-        worst = np.maximum(worst, np.nan_to_num(ratio, nan=0.0, posinf=1e9))
+        worst = np.maximum(worst, np.nan_to_num(est[(metric, q)] / limit, nan=0.0, posinf=1e9))
     ok &= worst <= 1.0
     max_load = np.where(ok, load, 0.0).max(axis=1)
-    out["screen_max_load"] = max_load
-    out["screen_capacity_rate"] = curve.capacity
-    reasons = []
-    for i in range(len(rows)):
-        if max_load[i] > 0:
-            reasons.append("")
-            continue
+    reasons = np.full(len(rows), "", dtype=object)
+    for i in np.flatnonzero(max_load <= 0):
         j = int(np.argmin(worst[i]))
         names = [f"{m} {q} {est[(m, q)][i, j]:.3g}s vs {lim:.3g}s" for m, q, lim in spec.slo.constraints()
                  if est[(m, q)][i, j] > lim]
-        reasons.append("SLO miss even at one request in flight: " + "; ".join(names) if names else
-                       "SLO miss: no load below saturation meets the SLOs")
-    out["screen_reason"] = reasons
-    out["uncertainty_rel"] = uncertainty(eng, system.device)["rel"] or np.nan
-    _store_curve(out, curve, est, load)
-    return out
+        reasons[i] = ("SLO miss at every load: " + "; ".join(names) if names else
+                      "SLO miss: no load below saturation meets the SLOs")
+    band = uncertainty(eng, system.device)["rel"]
+    return Screened(max_load=max_load, capacity=curve.capacity, reason=reasons,
+                    uncertainty_rel=np.full(len(rows), np.nan if band is None else band), load=np.asarray(load),
+                    rate=curve.rate, est={f"{m}_{q}": v for (m, q), v in est.items()})
 
 
-def _store_curve(out: pd.DataFrame, curve: Curve, est, load) -> None:
-    """Keep the curves (as object columns) so the planner can read estimates at any load."""
-    out["_load"] = list(load)
-    out["_rate"] = list(curve.rate)
-    for (m, q), v in est.items():
-        out[f"_{m}_{q}"] = list(v)
-    out["_tpot_mean"] = list(curve.tpot_mean)
-
-
-def screen(candidates: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
-    """Screen every candidate (grouped by hardware, parallelism, dtypes and engine)."""
+def screen(candidates: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> Screened:
+    """Screen every candidate (grouped by hardware, parallelism, dtypes and engine); rows in candidate order."""
     keys = ["device", "tp", "pp", "ep", "weight_dtype", "kv_dtype", "engine"]
-    parts = [screen_group(rows, spec, shape) for _, rows in candidates.groupby(keys, sort=False)]
-    return pd.concat(parts).loc[candidates.index] if parts else pd.DataFrame(index=candidates.index)
+    n = len(candidates)
+    out = _blank(n, "")
+    for _, rows in candidates.groupby(keys, sort=False):
+        pos = candidates.index.get_indexer(rows.index)
+        part = screen_group(rows, spec, shape)
+        for name in ("max_load", "capacity", "reason", "uncertainty_rel", "load", "rate"):
+            getattr(out, name)[pos] = getattr(part, name)
+        for k, v in part.est.items():
+            out.est[k][pos] = v
+    return out
