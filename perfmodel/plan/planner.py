@@ -93,6 +93,9 @@ def screened_table(spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
     df["reason"] = reason
     df["verified"] = "screened"
     df["feasible"] = df["reason"] == ""
+    for col in ("sim_max_load_per_unit", "slo_attainment", "sim_requests", *(f"{m}_p99_ci_{e}" for m in
+                ("ttft_s", "tpot_s", "e2e_s") for e in ("low", "high"))):
+        df[col] = np.nan
     return df
 
 
