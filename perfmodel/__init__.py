@@ -90,3 +90,8 @@ __all__ += ["ROUTERS", "SCHEDULERS", "Scenario", "SimResult", "load_scenario", "
 from perfmodel.steady_state import SteadyState, steady_state  # noqa: E402
 
 __all__ += ["SteadyState", "steady_state"]
+
+# Capacity planning: screen, simulate, rank (local process pool or Ray).
+from perfmodel.plan import Plan, PlanSpec, plan  # noqa: E402
+
+__all__ += ["Plan", "PlanSpec", "plan"]

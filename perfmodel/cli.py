@@ -525,6 +525,11 @@ def calibrate(
         err.print(f"wrote {engine_out}")
 
 
+from perfmodel.plan.cli import plan_command  # noqa: E402  (capacity planner)
+
+app.command("plan")(plan_command)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning any :class:`PerfModelError` into a one-line message."""
     try:

@@ -108,15 +108,17 @@ def steady_state(
     kv_dtype: str | None = None,
     act_dtype: str | None = None,
     engine: str | EngineProfile | None = None,
-    max_num_seqs: int = DEFAULT_MAX_NUM_SEQS,
-    max_num_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS,
+    max_num_seqs: ArrayLike = DEFAULT_MAX_NUM_SEQS,
+    max_num_batched_tokens: ArrayLike = DEFAULT_MAX_BATCHED_TOKENS,
     block_size: int = 16,
 ) -> SteadyState:
     """Steady-state throughput and mean latencies of `replicas` continuous-batching replicas.
 
     Give either `concurrency` (closed loop: that many requests in flight over the whole deployment,
     each reissued when it finishes) or `request_rate` (open loop, req/s for the whole deployment).
-    `input_len`/`output_len` are mean token lengths. All of these may be arrays; they broadcast.
+    `input_len`/`output_len` are mean token lengths. All of these, and the scheduler caps `max_num_seqs`
+    and `max_num_batched_tokens`, may be arrays; they broadcast (with array caps the KV capacity is
+    computed once with the activations of the largest cap, slightly conservative for the smaller ones).
     Times come from :func:`perfmodel.cost.step_cost` only. Raises :class:`PerfModelError` for bad inputs.
     """
     if (concurrency is None) == (request_rate is None):
@@ -129,23 +131,27 @@ def steady_state(
     load = np.asarray(concurrency if closed else request_rate, dtype=np.float64)
     inp = np.asarray(input_len, dtype=np.float64)
     outl = np.asarray(output_len, dtype=np.float64)
-    load, inp, outl = np.broadcast_arrays(load, inp, outl)
+    seqs_cap = np.asarray(max_num_seqs, dtype=np.float64)
+    budget_cap = np.asarray(max_num_batched_tokens, dtype=np.float64)
+    load, inp, outl, seqs_cap, budget_cap = np.broadcast_arrays(load, inp, outl, seqs_cap, budget_cap)
     if np.any(load <= 0) or np.any(inp < 1) or np.any(outl < 1):
         raise PerfModelError("concurrency / request_rate must be > 0 and input_len, output_len >= 1")
+    if np.any(seqs_cap < 1) or np.any(budget_cap < 1):
+        raise PerfModelError("max_num_seqs and max_num_batched_tokens must be >= 1")
     per_replica = load / replicas
     dec_steps = np.maximum(outl - 1.0, 1e-9)  # decode steps after the first token
     context = inp + outl / 2.0
-    kv_limit = _kv_sequence_limit(arch, system, prec, par, eng, context, block_size, max_num_batched_tokens,
-                                  max_num_seqs)
-    seq_limit = np.minimum(float(max_num_seqs), kv_limit)
+    kv_limit = _kv_sequence_limit(arch, system, prec, par, eng, context, block_size, int(np.max(budget_cap)),
+                                  int(np.max(seqs_cap)))
+    seq_limit = np.minimum(seqs_cap, kv_limit)
     # prefill is the bottleneck when the budget left by decodes cannot feed enough prompts:
     # B decodes leave (budget − B) tokens, i.e. (budget − B)/input prompts per step, each good for
     # output_len − 1 decode steps, so B <= budget (output_len − 1) / (input_len + output_len − 1).
-    prefill_cap = max_num_batched_tokens * dec_steps / (inp + dec_steps)
+    prefill_cap = budget_cap * dec_steps / (inp + dec_steps)
     b_max = np.minimum(seq_limit, prefill_cap)
 
     def price(b: FloatArray) -> tuple[FloatArray, ...]:
-        room = np.maximum(max_num_batched_tokens - np.ceil(b), 1.0)
+        room = np.maximum(budget_cap - np.ceil(b), 1.0)
         k = np.ceil(inp / room)  # chunks per prompt
         chunk = inp / k
         per_step = b / dec_steps  # requests completing (and admitted) per step
@@ -165,7 +171,7 @@ def steady_state(
         n_run = np.minimum(per_replica, seq_limit)
         # in steps, a request waits for the running step (when others keep the replica busy), spends
         # k steps in prefill and output_len − 1 decoding: the share of the running set that decodes
-        k0 = np.ceil(inp / np.maximum(max_num_batched_tokens - np.ceil(n_run), 1.0))
+        k0 = np.ceil(inp / np.maximum(budget_cap - np.ceil(n_run), 1.0))
         wait = np.where(n_run > 1.0, 1.0, 0.0)
         b = np.minimum(n_run * dec_steps / (dec_steps + k0 + wait), b_max)
         b = np.where(outl > 1, b, 0.0)
@@ -211,8 +217,9 @@ def steady_state(
         saturated=np.asarray(saturated, dtype=np.float64),
         inputs={"model": arch.id, "hardware": system.id, "engine": eng.name, "replicas": replicas, "tp": par.tp,
                 "pp": par.pp, "ep": par.ep, "weight_dtype": prec.weight.name, "kv_dtype": prec.kv.name,
-                "mode": "closed-loop" if closed else "open-loop", "max_num_seqs": max_num_seqs,
-                "max_num_batched_tokens": max_num_batched_tokens})
+                "mode": "closed-loop" if closed else "open-loop",
+                "max_num_seqs": np.asarray(max_num_seqs).tolist(),
+                "max_num_batched_tokens": np.asarray(max_num_batched_tokens).tolist()})
 
 
 def _stack(a: BatchStats, b: BatchStats) -> BatchStats:

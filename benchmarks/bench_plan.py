@@ -1,0 +1,49 @@
+"""Planner speed: stage-1 screen rate, a shipped plan end to end, Ray overhead versus the process pool.
+
+    PYTHONPATH=$PWD python benchmarks/bench_plan.py [--plan chat-70b] [--workers 2] [--requests 5000] [--ray]
+
+Figures are wall-clock on the machine it runs on; the simulation cache is disabled so every run simulates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import perfmodel as pm
+from perfmodel.plan import load_plan_spec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--plan", default="chat-70b")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--requests", type=int, default=None, help="final simulation requests (default: the spec's)")
+    ap.add_argument("--ray", action="store_true", help="also time the Ray backend")
+    args = ap.parse_args()
+    pm.plan(args.plan, verify=False)  # warm the catalogs
+    t = time.perf_counter()
+    screened = pm.plan(args.plan, verify=False)
+    dt = time.perf_counter() - t
+    n = screened.stats["candidates"]
+    print(f"stage 1: {n} candidates in {dt:.2f} s = {n / dt:,.0f} candidates/s")
+    spec = load_plan_spec(args.plan)
+    if args.requests:
+        spec = spec.model_copy(update={"verify": spec.verify.model_copy(update={"requests": args.requests})})
+    timings = {}
+    for backend in ("local", "ray") if args.ray else ("local",):
+        t = time.perf_counter()
+        p = pm.plan(spec, backend=backend, workers=args.workers, cache_dir=False)
+        timings[backend] = time.perf_counter() - t
+        print(f"{backend}: {p.stats['candidates']} candidates, {p.stats['verified']} simulated "
+              f"({spec.verify.requests} requests each at the planned rate) in {timings[backend]:.1f} s")
+        best = p.best
+        if best is not None:
+            print(f"  best: {int(best['total_gpus'])} x {best['device']} {best['mode']} tp={best['tp']} "
+                  f"${best['cost_per_hour_usd']:.2f}/h")
+    if "ray" in timings:
+        print(f"Ray overhead vs process pool: {timings['ray'] / timings['local'] - 1:+.0%}")
+
+
+if __name__ == "__main__":
+    main()
