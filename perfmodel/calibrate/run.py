@@ -50,9 +50,10 @@ def _band(errors: pd.Series) -> float:
     return float(np.percentile(errors, BAND_PERCENTILE)) if len(errors) else float("nan")
 
 
-def uncertainty_bands(table: pd.DataFrame, by_model: np.ndarray, by_device: np.ndarray) -> dict[str, dict[str, float]]:
-    """Per engine: the held-out |relative error| band for a device the fit has seen and one it has not."""
-    seen = with_errors(table, by_model)
+def uncertainty_bands(table: pd.DataFrame, by_source: np.ndarray, by_device: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per engine: the held-out |relative error| band for a device the fit has seen (rows predicted by a fit
+    without their source) and for one it has not (rows predicted by a fit without their device)."""
+    seen = with_errors(table, by_source)
     unseen = with_errors(table, by_device)
     overall = {"seen_device_rel": _band(seen["abs_rel_error"]), "unseen_device_rel": _band(unseen["abs_rel_error"])}
     bands = {}
@@ -65,10 +66,22 @@ def uncertainty_bands(table: pd.DataFrame, by_model: np.ndarray, by_device: np.n
     return bands
 
 
+CV_FOLDS = ("source", "device", "engine")
+CV_MAX_NFEV = 12  # each held-out fit starts from the full fit, a few steps away
+CV_TABLE = "cross_validation.csv"
+CV_COLUMNS = ("kind", "study", "engine", "hardware", "num_devices", "model", "weight_dtype", "batch", "input_len",
+              "output_len", "quantity", "value")
+
+
 def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibration_dir: Path,
                       with_cv: bool = True, serving_paths: Sequence[str | Path] = ()
                       ) -> tuple[FitResult, dict[str, dict[str, float]] | None]:
-    """Fit every engine and device in the data, write the profiles, return the fit and its error bands."""
+    """Fit every engine and device in the data, write the profiles, return the fit and its error bands.
+
+    With `with_cv`, every row is also predicted by fits that never saw its source, its device and its
+    engine; those held-out predictions set the uncertainty bands and are written, with the prior and
+    in-sample predictions, to `calibration/cross_validation.csv` (what `benchmarks/accuracy_report.py` reads).
+    """
     table = load_fit_table(paths, serving_paths)
     result = fit(table)
     result.extras["rows_by_engine"] = table.groupby("engine").size().to_dict()
@@ -77,13 +90,19 @@ def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibra
     result.engines["generic"] = generic_engine(current)
     bands = None
     if with_cv:
-        bands = uncertainty_bands(table, cross_validate(table, "model", full=result),
-                                  cross_validate(table, "device", full=result))
-        e2e = (table["kind"] == "e2e").to_numpy()
-        by_engine = with_errors(table[e2e], cross_validate(table, "engine", full=result)[e2e])
+        held = {by: cross_validate(table, by, full=result, max_nfev=CV_MAX_NFEV) for by in CV_FOLDS}
+        bands = uncertainty_bands(table, held["source"], held["device"])
+        e2e = (table["kind"] != "kernel").to_numpy()
+        by_engine = with_errors(table[e2e], held["engine"][e2e])
         band = _band(by_engine["abs_rel_error"])
         bands["generic"] = {"seen_device_rel": band, "unseen_device_rel": max(band, max(
             b["unseen_device_rel"] for b in bands.values()))}
+        rows = table[list(CV_COLUMNS)].copy()
+        rows["prior"], rows["fitted"] = prior_predictions(table), result.predictions
+        for by, values in held.items():
+            rows[f"cv_{by}"] = values
+        calibration_dir.mkdir(parents=True, exist_ok=True)
+        rows.to_csv(calibration_dir / CV_TABLE, index=False, float_format="%.6g")
     for name, engine in current.items():  # current profiles with no rows: priors, banded like an unseen engine
         if name not in result.engines:
             result.engines[name] = engine

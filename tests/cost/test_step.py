@@ -7,7 +7,7 @@ import pytest
 
 import perfmodel as pm
 from perfmodel.cost import Batch, BatchStats, EngineProfile, Parallelism, step_cost
-from perfmodel.cost.comm import allreduce_s, all_to_all_s, point_to_point_s, ring_allreduce_s
+from perfmodel.cost.comm import all_to_all_s, allreduce_s, point_to_point_s, ring_allreduce_s
 from perfmodel.specs import LinkSpec
 
 
