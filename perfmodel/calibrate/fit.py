@@ -10,6 +10,7 @@ from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
 
 import perfmodel as pm
+from perfmodel.calibrate.data import study_of
 from perfmodel.calibrate.params import (
     ENGINE_FIELDS,
     ENGINE_PARAMS,
@@ -200,10 +201,11 @@ def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = Non
     predicted with the generic profile of the engines that remain (what an unknown engine gets).
     """
     column = GROUP_COLUMNS[by]
+    keys = table[column] if column in table.columns else table["source"].map(study_of)
     warm = {p.key: p.to_value(v) for p, v in zip(full.params, full.values, strict=True)} if full else None
     held_out = np.full(len(table), np.nan)
-    for group in sorted(set(table[column])):
-        test = (table[column] == group).to_numpy()
+    for group in sorted(set(keys)):
+        test = (keys == group).to_numpy()
         train = table[~test]
         if train.empty:
             continue

@@ -12,14 +12,15 @@ from perfmodel.specs.device import EfficiencyHints
 
 
 def synthetic_table() -> tuple[pd.DataFrame, dict]:
-    """Rows for one engine on one device, 'measured' with known true parameters."""
-    truth = {"step_overhead_s": 4e-3, "gemm_scale": 0.6, "layer_overhead_s": 5e-5}
+    """Rows for one engine on one device and two models, 'measured' with known true parameters."""
+    truth = {"step_overhead_s": 4e-3, "gemm_scale": 0.6}
     rows = []
-    for batch, inp, out, quantity in [(1, 128, 1, "ttft_s"), (1, 2048, 1, "ttft_s"), (8, 1024, 1, "ttft_s"),
-                                      (1, 128, 64, "tpot_s"), (16, 512, 64, "tpot_s"), (64, 256, 64, "tpot_s"),
-                                      (4, 4096, 1, "ttft_s"), (32, 128, 32, "output_tokens_per_s")]:
+    shapes = [(1, 128, 1, "ttft_s"), (1, 2048, 1, "ttft_s"), (8, 1024, 1, "ttft_s"), (1, 128, 64, "tpot_s"),
+              (16, 512, 64, "tpot_s"), (64, 256, 64, "tpot_s"), (4, 4096, 1, "ttft_s"),
+              (32, 128, 32, "output_tokens_per_s")]
+    for (batch, inp, out, quantity), model in [(s, m) for m in ("llama-3.1-8b", "qwen2.5-14b") for s in shapes]:
         rows.append({"kind": "e2e", "hardware": "a100-sxm-80gb", "num_devices": 1, "engine": "vllm",
-                     "model": "llama-3.1-8b", "weight_dtype": "bf16", "kv_dtype": "", "batch": batch,
+                     "model": model, "weight_dtype": "bf16", "kv_dtype": "", "batch": batch,
                      "input_len": inp, "output_len": out, "operator": "", "quantity": quantity, "value": 1.0,
                      "reliability": "A", "source": f"synthetic-{len(rows) % 2}", "weight": 1.0})
     table = pd.DataFrame(rows)
@@ -47,3 +48,34 @@ def test_cross_validation_predicts_every_row_without_seeing_it() -> None:
     held_out = cross_validate(table, "source", max_nfev=20)
     assert np.isfinite(held_out).all()
     assert np.median(np.abs(held_out / table["value"] - 1)) < 0.15
+
+
+def _rows(n: int, **columns) -> pd.DataFrame:
+    base = {"engine": "vllm", "hardware": "h100-sxm-80gb", "model": "llama-3.1-8b", "num_devices": 1}
+    return pd.DataFrame([base | columns] * n)
+
+
+def _free(table: pd.DataFrame, features: dict | None = None) -> dict[str, list[str]]:
+    from perfmodel.calibrate.params import build_params, fitted_fields
+
+    engines = {e: prior_engine(e) for e in set(table["engine"])}
+    devices = {d: prior_device(d) for d in set(table["hardware"])}
+    return fitted_fields(build_params(table, engines, devices, features))
+
+
+def test_one_free_parameter_per_three_rows() -> None:
+    free = _free(_rows(7))
+    assert free["global"] == ["roofline_sharpness", "kernel_overhead_s"]
+    assert free["engine:vllm"] == ["step_overhead_s", "request_overhead_s"]  # 7 // 3; one model: no kernel scales
+    assert free["device:h100-sxm-80gb"] == ["bandwidth", "gemm"]
+    assert "device:h100-sxm-80gb" not in _free(_rows(2))
+
+
+def test_parameters_only_for_physics_the_rows_exercise() -> None:
+    one_model = _free(_rows(60))["engine:vllm"]
+    assert not {"gemm_scale", "bandwidth_scale", "collective_overhead_s", "gqa_kv_reread"} & set(one_model)
+    assert not any(name.startswith("moe_") for name in one_model)
+    mixed = pd.concat([_rows(30), _rows(30, model="mixtral-8x7b", num_devices=2)], ignore_index=True)
+    free = _free(mixed, {"moe": {"mixtral-8x7b"}, "grouped": {"llama-3.1-8b", "mixtral-8x7b"}})["engine:vllm"]
+    assert {"moe_efficiency", "moe_layer_overhead_s", "gemm_scale", "collective_overhead_s", "gqa_kv_reread"} <= set(
+        free)
