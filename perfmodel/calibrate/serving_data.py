@@ -79,7 +79,9 @@ def _read_one(path: Path) -> pd.DataFrame:
         out[col] = values.astype(int)
     for col in _LENGTH_COLUMNS:
         values = _numeric(df, col, path)
-        wrong = values.isna() | (values < 1)
+        if values.isna().any():
+            raise _bad(path, col, "empty; every row needs it", np.flatnonzero(values.isna()))
+        wrong = values < 1
         if wrong.any():
             raise _bad(path, col, "must be a mean length >= 1 token", np.flatnonzero(wrong))
         out[col] = values.astype(float)

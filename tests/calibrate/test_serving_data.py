@@ -28,7 +28,7 @@ def test_defaults_for_optional_fields(tmp_path, serving_csv) -> None:
                                               "engine": "", "reliability": "", "num_requests": ""})
     row = load_serving([path]).iloc[0]
     assert (row.tp, row.pp, row.ep, row.dp, row.range_ratio) == (1, 1, 1, 1, 1.0)
-    assert row.engine == "default" and row.reliability == "B"
+    assert row.engine == "vllm" and row.reliability == "B"  # no engine named: the default profile
 
 
 @pytest.mark.parametrize(("update", "column", "words"), [

@@ -26,7 +26,7 @@ def test_scenario_of_a_configuration(tmp_path, serving_csv) -> None:
     assert sc.workload.arrival.process == "closed-loop" and sc.workload.arrival.concurrency == 4
     assert (sc.workload.input_tokens.low, sc.workload.input_tokens.high) == (500, 1000)
     assert (sc.workload.output_tokens.low, sc.workload.output_tokens.high) == (50, 100)
-    assert sc.workload.requests == 64  # max(10 given, 8 per slot × 4, the minimum of 64)
+    assert sc.workload.requests == 10  # the benchmark's own count: its start-up wave and drain were measured
     sc = sp.serving_scenario(_config(tmp_path, serving_csv, concurrency="", request_rate=3, num_requests=500,
                                      disagg="1p1d", num_devices=2))
     assert sc.workload.arrival.process == "poisson" and sc.workload.arrival.rate_per_s == 3.0
@@ -88,7 +88,7 @@ def test_quantities_follow_benchmark_serving(tmp_path, serving_csv) -> None:
 
 def test_closed_form_rows_agree_with_simulated_ones(tmp_path, serving_csv) -> None:
     rows = [{"quantity": q, "value": "1", "concurrency": "16", "range_ratio": "0.5", "input_len": "1024",
-             "output_len": "256"} for q in ("output_tokens_per_s", "tpot_mean_s", "e2e_mean_s", "tpot_p99_s")]
+             "output_len": "256", "num_requests": "256"} for q in ("output_tokens_per_s", "tpot_mean_s", "e2e_mean_s", "tpot_p99_s")]
     table = load_serving([serving_csv(tmp_path / "a.csv", *rows)])
     sim = sp.predict_serving_rows(table)["predicted"].to_numpy()
     fast = sp.predict_serving_steady(table)
