@@ -36,7 +36,7 @@ def test_run_e2e_measures_and_predicts(tmp_path) -> None:
     pred = row.predicted["spec-only"]
     assert pred["ttft_s"] > 0 and pred["engine"] == "hf-transformers"
     assert pred["provenance"].startswith("spec-only")
-    assert set(summary(rows, ["spec-only"])["spec-only"]) == {"ttft_median_abs_err", "ttft_max_abs_err",
+    assert set(summary(rows, ["spec-only"])["spec-only"]) == {"ttft_median_abs_err", "ttft_max_abs_err", "ttft_p90_abs_err", "tpot_p90_abs_err",
                                                               "tpot_median_abs_err", "tpot_max_abs_err"}
 
 
