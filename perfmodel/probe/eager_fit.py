@@ -2,7 +2,9 @@
 
 Background load only ever adds time, and each kernel's time cannot fall as its work grows; so a
 point's time is floored by the times of larger points (a running minimum from the largest down),
-which repairs a disturbed point from its neighbours without smoothing undisturbed ones.
+and for GEMMs and prefill attention capped by smaller points scaled by the FLOP ratio (efficiency
+does not fall with size), which repairs a disturbed point from its neighbours without smoothing
+undisturbed ones.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ import numpy as np
 from perfmodel.probe.bundle import Sample
 
 
-def monotone_floor(times_s: Sequence[float]) -> list[float]:
-    """Times ordered by growing work, each replaced by the least time at that work or more."""
-    out = list(np.minimum.accumulate(np.asarray(times_s, dtype=np.float64)[::-1])[::-1])
-    return [float(t) for t in out]
+def monotone_floor(times_s: Sequence[float], work: Sequence[float] | None = None) -> list[float]:
+    """Times ordered by growing work, each replaced by the least time at that work or more.
+
+    With `work`, also the cost per unit of work may not grow with the work (a kernel does not get
+    less efficient on a bigger problem of the same shape family): a point's time is capped by a
+    smaller point's time scaled by the work ratio. That repairs disturbed large points.
+    """
+    t = np.minimum.accumulate(np.asarray(times_s, dtype=np.float64)[::-1])[::-1]
+    if work is not None:
+        w = np.asarray(work, dtype=np.float64)
+        t = w * np.minimum.accumulate(t / w)
+        t = np.minimum.accumulate(t[::-1])[::-1]
+    return [float(x) for x in t]
 
 
 def _sig(x: float) -> float:
     return float(f"{x:.4g}")
 
 
-def _by(samples: list[Sample], kernel: str, outer: str, inner: str, stat: str
+def _by(samples: list[Sample], kernel: str, outer: str, inner: str, stat: str, scale_work: bool = False
         ) -> dict[int, list[tuple[int, Sample, float]]]:
     """{outer value: [(inner value, sample, floored seconds)] sorted by inner}, floored along inner."""
     groups: dict[int, list[Sample]] = {}
@@ -35,7 +46,8 @@ def _by(samples: list[Sample], kernel: str, outer: str, inner: str, stat: str
     out = {}
     for key, group in sorted(groups.items()):
         group.sort(key=lambda s: int(s.params[inner]))
-        floored = monotone_floor([s.seconds(stat) for s in group])
+        work = [s.flops for s in group] if scale_work and all(s.flops > 0 for s in group) else None
+        floored = monotone_floor([s.seconds(stat) for s in group], work)
         out[key] = [(int(s.params[inner]), s, t) for s, t in zip(group, floored, strict=True)]
     return out
 
@@ -55,7 +67,7 @@ def gemm_table(samples: list[Sample], stat: str) -> dict[str, dict[str, dict[int
     out: dict[str, dict[str, dict[int, float]]] = {}
     for dtype in sorted({str(s.params["dtype"]) for s in samples if s.kernel == "linear"}):
         mine = [s for s in samples if s.kernel == "linear" and s.params["dtype"] == dtype]
-        for k, rows in _by(mine, "linear", "k", "m", stat).items():
+        for k, rows in _by(mine, "linear", "k", "m", stat, scale_work=True).items():
             out.setdefault(dtype, {})[f"k{k}"] = {m: _sig(s.bytes / t / 1e9) for m, s, t in rows}
     return out
 
@@ -64,7 +76,7 @@ def attention_tables(samples: list[Sample], stat: str) -> dict[str, Any]:
     """Prefill GFLOP/s by batch and length; decode KV GB/s by batch and context (both floored)."""
     out: dict[str, Any] = {}
     prefill = {b: {s_: _sig(s.flops / t / 1e9) for s_, s, t in rows}
-               for b, rows in _by(samples, "sdpa_prefill", "batch", "seq", stat).items()}
+               for b, rows in _by(samples, "sdpa_prefill", "batch", "seq", stat, scale_work=True).items()}
     if prefill:
         out["attention_prefill_gflops"] = _fill(prefill)
     decode = {b: {c: _sig(s.bytes / t / 1e9) for c, s, t in rows}

@@ -37,7 +37,7 @@ def _sample(kernel: str, t: float, *, flops: float = 0.0, nbytes: float = 0.0, *
 
 def test_gemm_table_is_weight_bytes_over_floored_seconds() -> None:
     w = 4e6
-    samples = [_sample("linear", t, flops=1.0, nbytes=w, m=m, n=1000, k=1000)
+    samples = [_sample("linear", t, flops=float(m), nbytes=w, m=m, n=1000, k=1000)
                for m, t in ((1, 1e-3), (2, 5e-3), (4, 2e-3))]  # m=2 disturbed: floored to m=4's 2 ms
     table = gemm_table(samples, "min")
     assert table == {"fp32": {"k1000": {1: 4.0, 2: 2.0, 4: 2.0}}}
@@ -155,3 +155,8 @@ def test_eager_kernels_run_on_the_cpu() -> None:
             assert nbytes > 0 and flops >= 0
     finally:
         backend.close()
+
+
+def test_monotone_floor_with_work_caps_a_disturbed_large_point() -> None:
+    # work 1, 2, 4: the 4-unit point (disturbed, 10 s) is capped at 4 × the 1-unit point's 1 s per unit
+    assert monotone_floor([1.0, 1.5, 10.0], [1.0, 2.0, 4.0]) == [1.0, 1.5, 3.0]
