@@ -18,7 +18,13 @@ import pandas as pd
 from perfmodel import __version__
 from perfmodel.cost.batch import BatchStats
 from perfmodel.cost.config import Parallelism, Precision
-from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s
+from perfmodel.cost.engine import (
+    EngineProfile,
+    canonical_engine_name,
+    device_efficiency_source,
+    load_engine,
+    request_overhead_s,
+)
 from perfmodel.cost.memory import MemoryReport, memory_report
 from perfmodel.cost.operators import step_operators
 from perfmodel.cost.step import StepCost, step_cost
@@ -131,6 +137,20 @@ def uncertainty(engine: EngineProfile, device: Device) -> dict[str, Any]:
     return {"rel": float(bands[key]), "basis": basis}
 
 
+def engine_for(device: Device, engine: str | EngineProfile | None) -> EngineProfile:
+    """The engine profile to use on `device`: a probe-calibrated device carries its fitted engine.
+
+    With no engine named, or the engine the calibration fitted (e.g. `hf-transformers`), the profile
+    fitted with the device (`calibration.engine`) is used; any other engine named wins.
+    """
+    fitted = (getattr(device.calibration, "model_extra", None) or {}).get("engine") if device.calibration else None
+    if isinstance(fitted, dict) and not isinstance(engine, EngineProfile):
+        base = canonical_engine_name(str(fitted.get("fit", {}).get("base", "")))
+        if engine is None or (base and canonical_engine_name(engine) == base):
+            return EngineProfile.model_validate(fitted)
+    return load_engine(engine)
+
+
 def engine_provenance(engine: EngineProfile) -> str:
     """Where an engine profile's numbers come from."""
     if not engine.calibrated:
@@ -186,7 +206,7 @@ def estimate(
     par = Parallelism(tp=tp, pp=pp, ep=ep)
     system = resolve_system(hardware, par.num_devices)
     prec = Precision.of(weight_dtype, act_dtype, kv_dtype)
-    prof = load_engine(engine)
+    prof = engine_for(system.device, engine)
     window = arch.sliding_window.size if arch.sliding_window else None
 
     prefill_stats = BatchStats.uniform(batch, input_len, 0, window=window)

@@ -19,6 +19,7 @@ import yaml
 from perfmodel.cost.engine import EngineProfile, load_engine
 from perfmodel.errors import PerfModelError
 from perfmodel.probe.bundle import Bundle, load_bundle
+from perfmodel.probe.eager_fit import eager_calibration
 from perfmodel.probe.fits import (
     STATS,
     AttentionFit,
@@ -66,6 +67,13 @@ class ProbeFit:
     stat: str = "median"
     skinny_weight_bytes_per_s: dict[str, dict[str, dict[int, float]]] = field(default_factory=dict)
     """Measured weight-streaming rate of skinny GEMMs by dtype, input features and rows (for a rows-aware core)."""
+    eager: dict[str, Any] = field(default_factory=dict)
+    """Eager-framework tables (`gemm_weight_gb_s` and the `eager` section), from the eager benchmark."""
+
+    @property
+    def call_costs_in_tables(self) -> bool:
+        """The eager tables time whole framework calls, so no separate per-kernel launch is charged."""
+        return bool(self.eager.get("gemm_weight_gb_s"))
 
     @property
     def kernel_overhead_s(self) -> float:
@@ -118,7 +126,9 @@ def fit_bundle(bundle: Bundle, stat: str = "median") -> ProbeFit:
                    gemm=gemm, stream=stream, dispatch_s=dispatch,
                    attention=fit_attention(bundle.samples("attention"), gemm, stat),
                    elementwise=fit_elementwise(bundle.samples("elementwise"), stream.get("triad"), stat))
-    framework = fit_framework(bundle.samples("overhead", "hf_generate"), fit.kernel_overhead_s, stat)
+    fit = replace(fit, eager=eager_calibration(bundle.samples("eager"), stat))
+    launch_s = 0.0 if fit.call_costs_in_tables else fit.kernel_overhead_s
+    framework = fit_framework(bundle.samples("overhead", "hf_generate"), launch_s, stat)
     allreduce = bundle.samples("collectives", "allreduce")
     world = int(allreduce[0].params["world_size"]) if allreduce else 2
     return replace(fit, framework=framework, allreduce=fit_allreduce(allreduce, stat), allreduce_world_size=world,
@@ -134,6 +144,7 @@ def calibration_extras(fit: ProbeFit) -> dict[str, Any]:
                               "gemm_skinny_weight_gb_s": {d: {k: {m: sig(v / 1e9, 3) for m, v in rows.items()}
                                                               for k, rows in t.items()}
                                                           for d, t in fit.skinny_weight_bytes_per_s.items()}}
+    extras.update(fit.eager)
     for group, key, curve in fit.curves():
         entry = {**curve.human(), **curve.quality.to_dict()}
         if group == "allreduce":  # t = α + M / bus bandwidth; a ring moves 2(n−1)/n·M per link
@@ -210,7 +221,8 @@ def calibrated_engine(fit: ProbeFit, base: EngineProfile, device: dict[str, Any]
     gemm = fit.gemm[ref]
     data = base.model_dump(mode="json", exclude_none=True)
     data.update(name=name or f"{base.name}-probe", calibrated=True, gemm_scale=1.0,
-                roofline_sharpness=sig(gemm.sharpness, 3), kernel_overhead_s=sig(fit.kernel_overhead_s),
+                roofline_sharpness=sig(gemm.sharpness, 3),
+                kernel_overhead_s=0.0 if fit.call_costs_in_tables else sig(fit.kernel_overhead_s),
                 description=f"{base.name} with kernels and overheads fitted to probe bundle {fit.bundle_id}")
     device_bw = device["memory"]["bandwidth_gb_s"] * 1e9 * calib.get("bandwidth_efficiency", 1.0)
     data["bandwidth_scale"] = sig(min(1.5, gemm.bw_bytes_per_s / device_bw))
@@ -222,6 +234,7 @@ def calibrated_engine(fit: ProbeFit, base: EngineProfile, device: dict[str, Any]
         data.update(step_overhead_s=sig(f.step_s), layer_overhead_s=sig(f.layer_s),
                     sequence_overhead_s=sig(f.sequence_s), request_overhead_s=sig(f.request_s))
     data["fit"] = {"source": f"perfmodel probe bundle {fit.bundle_id}", "data_sha256": bundle_sha256 or "",
+                   "base": base.name,
                    "fitted_on": dt.date.today().isoformat(), "backend": fit.backend, "threads": fit.threads,
                    "overheads": "framework generate() fit" if fit.framework else f"kept from {base.name}"}
     data["notes"] = (f"Written by `perfmodel calibrate`. Use with the calibrated device of bundle {fit.bundle_id}: "
@@ -241,7 +254,7 @@ class ProbeCalibration:
 
 def calibrate_bundle(bundle_path: str | Path, hardware: str | Device | None = None, *, device_id: str | None = None,
                      reference_dtype: str | None = None, engine_base: str = "hf-transformers",
-                     engine_name: str | None = None, stat: str = "median") -> ProbeCalibration:
+                     engine_name: str | None = None, stat: str = "min") -> ProbeCalibration:
     """Fit `bundle_path` onto a base device (catalog id, YAML path, or this CPU detected when None)."""
     bundle = load_bundle(bundle_path)
     if hardware is None:
@@ -254,6 +267,8 @@ def calibrate_bundle(bundle_path: str | Path, hardware: str | Device | None = No
     device = calibrated_device(fit, base, device_id=device_id, reference_dtype=reference_dtype)
     sha = hashlib.sha256(Path(bundle_path).read_bytes()).hexdigest()
     engine = calibrated_engine(fit, load_engine(engine_base), device, name=engine_name, bundle_sha256=sha)
+    device["calibration"]["engine"] = engine  # so the device alone predicts this framework
+    Device.model_validate(device)
     return ProbeCalibration(fit, device, engine)
 
 

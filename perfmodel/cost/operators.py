@@ -35,6 +35,9 @@ class Op:
     kv_group: float = 1.0  # query heads sharing one KV head on this device (grouped-query attention)
     n_in: float = 0.0  # GEMM input features (the K dimension), for measured skinny-GEMM rates
     routed_experts: bool = False  # the grouped GEMM of routed MoE experts (an engine's MoE kernel quality applies)
+    seqs: FloatArray | float = 1.0  # sequences in the step (attention), for measured attention rates
+    kv_tokens: FloatArray | float = 0.0  # cached plus new tokens attention reads, summed over sequences
+    elements: FloatArray | float = 0.0  # elements an elementwise op touches, for measured per-element costs
 
 
 def kv_heads_per_device(model: ModelArch, tp: int) -> float:
@@ -67,7 +70,7 @@ def _gemm(name: str, count: float, tokens: FloatArray, n_in: float, n_out: float
 def _elementwise(name: str, count: float, elements: FloatArray, flops_per_element: float,
                  bytes_per_element: float, in_layers: bool = True) -> Op:
     return Op(name, ELEMENTWISE, count, flops_per_element * elements, bytes_per_element * elements,
-              in_layers=in_layers)
+              in_layers=in_layers, elements=elements)
 
 
 def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism) -> list[Op]:
@@ -106,7 +109,7 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
     def attention(name: str, count: float, pairs: FloatArray, kv_read: FloatArray) -> Op:
         kv = (kv_read + T) * kv_elem * kvb
         return Op(name, ATTENTION, count, flops_per_pair * pairs, kv + T * q_out_elems * ab, rows=T, kv_bytes=kv,
-                  kv_group=group)
+                  kv_group=group, seqs=s.num_seqs, kv_tokens=kv_read + T)
 
     group = 1.0 if model.mla else nq / kv_heads_per_device(model, tp)
 

@@ -10,7 +10,7 @@ from perfmodel.probe.bundle import Sample
 from perfmodel.probe.context import BenchContext
 
 NAME = "attention"
-SHARE = 0.15
+SHARE = 0.05
 HEAD_DIM = 128
 HEADS = ((8, 8), (32, 8))  # (query heads, KV heads): MHA and a GQA group of 4
 PREFILL_CONTEXTS = (128, 256, 512, 1024, 2048, 4096)

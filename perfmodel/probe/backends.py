@@ -74,3 +74,13 @@ def get_backend(name: str, device: str = "cpu", threads: int | None = None) -> B
 
         return TorchBackend(device=device, threads=threads)
     raise PerfModelError(f"unknown backend '{name}'; use numpy or torch")
+
+
+def default_backend() -> tuple[str, str | None]:
+    """torch when importable (the backend eager engines run on), else numpy with a note saying so."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        return "torch", None
+    return "numpy", ("torch is not installed: probing with the numpy backend (install 'perfmodel[probe]' to "
+                     "measure the kernels eager PyTorch runs)")

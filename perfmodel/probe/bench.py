@@ -142,3 +142,26 @@ def spread_order(points: Sequence[T]) -> list[T]:
             nxt += [(lo, mid), (mid, hi)]
         intervals = nxt
     return [points[i] for i in order]
+
+
+def time_interleaved(fns: Sequence[Callable[[], object]], *, sync: Callable[[], None] = lambda: None,
+                     rounds: int = 5, min_sample_s: float = 2e-3, max_inner: int = 1000,
+                     deadline_s: float | None = None, clock: Clock = time.perf_counter) -> list[Timing]:
+    """Time several points in rounds (one sample of each per round) instead of back to back.
+
+    A burst of background load then disturbs one sample of many points rather than every sample of
+    one point, so a low quantile over the rounds is an unbiased estimate of the undisturbed time.
+    Each function is called once (warm-up) before its inner-loop length is chosen. Rounds stop early
+    (never under 2) past the perf_counter `deadline_s`.
+    """
+    inners = []
+    for fn in fns:
+        first = max(_sample(fn, sync, 1, clock), 1e-9)
+        inners.append(int(min(max_inner, max(1, math.ceil(min_sample_s / first)))))
+    times: list[list[float]] = [[] for _ in fns]
+    for r in range(rounds):
+        if r >= 2 and deadline_s is not None and time.perf_counter() > deadline_s:
+            break
+        for i, fn in enumerate(fns):
+            times[i].append(_sample(fn, sync, inners[i], clock))
+    return [Timing(tuple(t), inner) for t, inner in zip(times, inners, strict=True)]

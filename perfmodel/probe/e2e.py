@@ -1,8 +1,8 @@
 """End-to-end check: time a real transformers decoder (random weights) and compare with perfmodel.estimate.
 
 One greedy `generate()` call with exactly n new tokens; a streamer stamps each token: TTFT is the
-time to the first new token, TPOT the mean time between the first and the last, the definitions of
-:func:`perfmodel.estimate`. Medians over repeats.
+time to the first new token, TPOT the median time between consecutive tokens after it (a disturbed
+step does not move it). Each is reduced over repeats by `--stat` (default: the least disturbed).
 """
 
 from __future__ import annotations
@@ -29,6 +29,16 @@ from perfmodel.specs.device import Device
 from perfmodel.specs.model import ModelArch
 
 DEFAULT_CONFIGS = ((1, 128), (1, 512), (1, 2048), (4, 128), (4, 512), (16, 128), (16, 256))
+DEFAULT_MODELS = ("llama-3.2-1b:layers=4:hidden=512:vocab=32000", "llama-3.2-1b:layers=8:hidden=1024:vocab=32000")
+"""Two Llama sizes (29 M and 117 M parameters, fp32) that run in minutes on a laptop CPU."""
+
+
+def models_for(refs: Sequence[str]) -> list[str]:
+    """The e2e model list, `default` expanding to :data:`DEFAULT_MODELS`."""
+    out: list[str] = []
+    for ref in refs:
+        out += list(DEFAULT_MODELS) if ref in ("", "default") else [ref]
+    return out
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,8 @@ def measure(model: Any, batch: int, input_len: int, output_len: int, device: str
             continue  # warm-up: allocator, caches, lazy initialisation
         first, last = stamps.times[1], stamps.times[-1]  # times[0] is the prompt, pushed before prefill
         ttft.append(first - start)
-        tpot.append((last - first) / (len(stamps.times) - 2))
+        del last
+        tpot.append(float(np.median(np.diff(stamps.times[1:]))))
     return ttft, tpot
 
 
@@ -200,6 +211,7 @@ def summary(rows: Sequence[E2ERow], labels: Sequence[str]) -> dict[str, dict[str
         for metric in ("ttft_s", "tpot_s"):
             errs = np.abs([r.rel_err(label, metric) for r in rows])
             stats[f"{metric[:4]}_median_abs_err"] = float(np.median(errs)) if len(errs) else float("nan")
+            stats[f"{metric[:4]}_p90_abs_err"] = float(np.percentile(errs, 90)) if len(errs) else float("nan")
             stats[f"{metric[:4]}_max_abs_err"] = float(np.max(errs)) if len(errs) else float("nan")
         out[label] = stats
     return out
@@ -216,14 +228,51 @@ def e2e_bundle(device: str, threads: int | None, clock: str) -> Bundle:
                   threads=backend.threads, clock=clock, budget_s=0.0, env=env)
 
 
+DEFAULT_BUNDLE = "probe-bundle.json"
+
+
 def targets_for(hardware: str | Device | None, calibrated: str | Device | None,
                 engine: str | EngineProfile | None) -> list[Target]:
-    """`spec-only` (the base spec, hf-transformers engine) and, when given, `calibrated` (with `engine`)."""
+    """`spec-only` (the base spec, hf-transformers engine) and `calibrated` (with `engine`, default the
+    engine fitted with it). `calibrated` is a device (id, YAML) or a probe bundle (.json), calibrated
+    here onto the base spec; with neither, `probe-bundle.json` in this folder when it exists."""
+    from pathlib import Path
+
     from perfmodel.specs.catalog import load_device
     from perfmodel.specs.detect import detect_local_cpu
 
     base = load_device(hardware) if hardware is not None else Device.model_validate(detect_local_cpu())
     targets = [Target("spec-only", base, "hf-transformers")]
-    if calibrated is not None:
+    if calibrated is None and Path(DEFAULT_BUNDLE).is_file():
+        calibrated = DEFAULT_BUNDLE
+    if isinstance(calibrated, str) and calibrated.endswith(".json"):
+        from perfmodel.calibrate.probe_fit import calibrate_bundle
+
+        device = Device.model_validate(calibrate_bundle(calibrated, base, device_id="probe-calibrated").device)
+        targets.append(Target("calibrated", device, engine or "hf-transformers"))
+    elif calibrated is not None:
         targets.append(Target("calibrated", load_device(calibrated), engine or "hf-transformers"))
     return targets
+
+
+def thread_mismatch(targets: Sequence[Target], threads: int) -> list[str]:
+    """Warnings for calibrated targets probed with another thread count than this run uses."""
+    out = []
+    for t in targets:
+        calib = t.device.calibration
+        probed = (getattr(calib, "model_extra", None) or {}).get("threads") if calib else None
+        if probed is not None and int(probed) != threads:
+            out.append(f"{t.label}: calibrated with {probed} threads but this run uses {threads}; predictions "
+                       f"hold for {probed} (re-run `perfmodel probe --threads {threads}`)")
+    return out
+
+
+def errors_exceed(rows: Sequence[E2ERow], label: str, max_median: float, max_p90: float) -> str | None:
+    """A one-line reason when `label`'s median or p90 |error| of TTFT or TPOT is above its threshold."""
+    if not rows or label != "calibrated":
+        return None
+    stats = summary(rows, [label])[label]
+    bad = [f"{m.upper()} {q} |error| {stats[f'{m}_{q}_abs_err']:.1%} > {limit:.0%}"
+           for m in ("ttft", "tpot") for q, limit in (("median", max_median), ("p90", max_p90))
+           if stats[f"{m}_{q}_abs_err"] > limit]
+    return f"{label}: " + "; ".join(bad) + " (--max-error / --max-p90-error)" if bad else None

@@ -10,7 +10,7 @@ from perfmodel.probe.bundle import Sample
 from perfmodel.probe.context import BenchContext
 
 NAME = "elementwise"
-SHARE = 0.1
+SHARE = 0.05
 ROWS = (1, 8, 64, 512, 4096)
 COLS = 4096
 

@@ -17,7 +17,7 @@ from perfmodel.probe.context import BenchContext
 from perfmodel.probe.env import last_level_cache_bytes
 
 NAME = "gemm"
-SHARE = 0.35
+SHARE = 0.15
 DECODE_ROWS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 SKINNY_IN_FEATURES = (512, 2048)  # besides the square DRAM-sized weight
 PREFILL_ROWS = (256, 2048)

@@ -13,7 +13,7 @@ from perfmodel.probe.context import BenchContext
 from perfmodel.probe.env import last_level_cache_bytes
 
 NAME = "memory"
-SHARE = 0.2
+SHARE = 0.1
 MIN_BYTES = 16 << 10
 MAX_BYTES = 1 << 30
 

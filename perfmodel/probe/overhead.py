@@ -1,8 +1,9 @@
 """Fixed costs: per-call dispatch of tiny ops, and an eager framework's per-step and per-layer overhead.
 
 The framework part runs Hugging Face `generate()` on a tiny decoder (hidden 64, vocab 256) with 1, 2
-and 4 layers, one and 17 new tokens, batch 1 and 4: the work is negligible, so the times are the
-engine's fixed costs per request, per step, per layer and per sequence.
+and 4 layers, one and 17 new tokens, batch 1, 4 and 16: the work is negligible, so the times are the
+engine's fixed costs per request, per step, per layer and per sequence. All points are
+all timed in the same interleaved rounds (see `bench.time_interleaved`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ NAME = "overhead"
 SHARE = 0.1
 FRAMEWORK_LAYERS = (1, 2, 4)
 FRAMEWORK_NEW_TOKENS = (1, 17)
-FRAMEWORK_BATCHES = (1, 4)
+FRAMEWORK_BATCHES = (1, 4, 16)
+FRAMEWORK_ROUNDS = 7
 FRAMEWORK_PROMPT = 16
 TINY_ARCH = {"id": "probe-tiny-llama", "family": "llama", "num_layers": 1, "hidden_size": 64, "num_heads": 2,
              "num_kv_heads": 1, "head_dim": 32, "intermediate_size": 128, "vocab_size": 256}
@@ -49,19 +51,25 @@ def generate_fn(model: Any, batch: int, prompt_len: int, new_tokens: int, device
 
 
 def _framework(ctx: BenchContext) -> None:
+    """Every model and configuration in the same rounds, so load changes cannot bias layers against each other."""
+    from perfmodel.probe.bench import time_interleaved
     from perfmodel.probe.hf_models import build_model
     from perfmodel.specs.model import ModelArch
 
+    grid, fns = [], []
     for layers in FRAMEWORK_LAYERS:
         ctx.check_time()
         arch = ModelArch.model_validate({**TINY_ARCH, "num_layers": layers})
         model = build_model(arch, dtype="fp32", device=ctx.backend.device)
         for batch in FRAMEWORK_BATCHES:
             for new in FRAMEWORK_NEW_TOKENS:
-                ctx.check_time()
-                ctx.measure("hf_generate", generate_fn(model, batch, FRAMEWORK_PROMPT, new, ctx.backend.device),
-                            layers=layers, batch=batch, prompt_len=FRAMEWORK_PROMPT, new_tokens=new,
-                            hidden=TINY_ARCH["hidden_size"], vocab=TINY_ARCH["vocab_size"])
+                grid.append((layers, batch, new))
+                fns.append(generate_fn(model, batch, FRAMEWORK_PROMPT, new, ctx.backend.device))
+    timings = time_interleaved(fns, sync=ctx.backend.sync, rounds=FRAMEWORK_ROUNDS, min_sample_s=0.0, max_inner=1,
+                               deadline_s=ctx.deadline_s, clock=ctx.clock)
+    for (layers, batch, new), timing in zip(grid, timings, strict=True):
+        ctx.record(Sample.of("hf_generate", timing, layers=layers, batch=batch, prompt_len=FRAMEWORK_PROMPT,
+                             new_tokens=new, hidden=TINY_ARCH["hidden_size"], vocab=TINY_ARCH["vocab_size"]))
 
 
 def run(ctx: BenchContext) -> None:

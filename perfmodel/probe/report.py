@@ -51,6 +51,7 @@ def e2e_table(rows: Sequence[E2ERow], labels: Sequence[str]) -> Table:
 
 def e2e_summary_lines(rows: Sequence[E2ERow], labels: Sequence[str]) -> list[str]:
     stats = summary(rows, labels)
-    return [f"{label}: median |error| TTFT {s['ttft_median_abs_err']:.1%} (worst {s['ttft_max_abs_err']:.0%}), "
-            f"TPOT {s['tpot_median_abs_err']:.1%} (worst {s['tpot_max_abs_err']:.0%}) over {len(rows)} configurations"
+    return [f"{label}: |error| TTFT median {s['ttft_median_abs_err']:.1%}, p90 {s['ttft_p90_abs_err']:.1%} (worst "
+            f"{s['ttft_max_abs_err']:.0%}); TPOT median {s['tpot_median_abs_err']:.1%}, p90 "
+            f"{s['tpot_p90_abs_err']:.1%} (worst {s['tpot_max_abs_err']:.0%}) over {len(rows)} configurations"
             for label, s in stats.items()]

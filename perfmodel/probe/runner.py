@@ -10,16 +10,16 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from perfmodel.errors import PerfModelError
-from perfmodel.probe import attention, collectives, copies, elementwise, gemm, memory, overhead
+from perfmodel.probe import attention, collectives, copies, eager, elementwise, gemm, memory, overhead
 from perfmodel.probe.backends import Backend, get_backend
 from perfmodel.probe.bench import CLOCKS, Budget, TimingPolicy
 from perfmodel.probe.bundle import BenchmarkResult, Bundle, new_bundle_id, utc_now, write_bundle
 from perfmodel.probe.context import BenchContext, OutOfTime
 from perfmodel.probe.env import environment
 
-BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (gemm, memory, elementwise, attention, overhead, copies,
-                                                         collectives)}
-DEFAULT_BUDGET_S = 180.0
+BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (eager, overhead, gemm, memory, elementwise, attention,
+                                                         copies, collectives)}
+DEFAULT_BUDGET_S = 300.0
 
 
 class Progress(Protocol):
@@ -68,6 +68,8 @@ def _count(name: str, backend: Backend, env: dict[str, Any]) -> int:
         return len(elementwise.points(backend))
     if name == "attention":
         return len(attention.points(backend))
+    if name == "eager":
+        return len(eager.points(backend, env))
     if name == "overhead":
         return overhead.points(backend.name)
     if name == "copies":
@@ -98,6 +100,8 @@ def check_clock(clock: str, device: str, threads: int | None) -> None:
 def _skip_reason(name: str, backend: Backend) -> str | None:
     if name == "copies" and not copies.applies(backend.device):
         return "device is the CPU: no host↔device copies"
+    if name == "eager" and not eager.applies(backend.name):
+        return "needs the torch backend (eager-PyTorch building blocks)"
     return None
 
 

@@ -37,6 +37,7 @@ def test_run_e2e_measures_and_predicts(tmp_path) -> None:
     assert pred["ttft_s"] > 0 and pred["engine"] == "hf-transformers"
     assert pred["provenance"].startswith("spec-only")
     assert set(summary(rows, ["spec-only"])["spec-only"]) == {"ttft_median_abs_err", "ttft_max_abs_err",
+                                                              "ttft_p90_abs_err", "tpot_p90_abs_err",
                                                               "tpot_median_abs_err", "tpot_max_abs_err"}
 
 
@@ -45,8 +46,18 @@ def test_cli_e2e_table(tmp_path) -> None:
     r = CliRunner().invoke(app, ["probe", "--e2e", TINY, "--configs", "1x8", "--output-len", "3", "--repeats", "1",
                                  "--threads", "1", "--clock", "thread", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    assert "median |error| TTFT" in r.output
+    assert "TTFT median" in r.output and "p90" in r.output
     assert pm.probe.load_bundle(out).e2e[0]["batch"] == 1
+
+
+def test_cli_e2e_exits_1_above_max_error_with_a_calibrated_bundle(tmp_path, synth) -> None:
+    bundle = pm.probe.write_bundle(synth.bundle(), tmp_path / "bundle.json")
+    r = CliRunner().invoke(app, ["probe", "--e2e", TINY, "--configs", "1x8", "--output-len", "3", "--repeats", "1",
+                                 "--threads", "1", "--calibrated", str(bundle), "--max-error", "0",
+                                 "--max-p90-error", "0", "-o", str(tmp_path / "e.json")])
+    assert r.exit_code == 1, r.output
+    assert "calibrated" in r.output and "--max-error" in r.output
+    assert "calibrated with 1 threads" not in r.output  # same thread count: no warning
 
 
 def test_cli_e2e_unsupported_model_is_exit_2(tmp_path) -> None:

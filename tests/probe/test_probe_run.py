@@ -15,7 +15,8 @@ def test_numpy_probe_writes_a_valid_bundle(tmp_path) -> None:
     assert bundle.elapsed_s < 8.0
     loaded = load_bundle(out)
     assert loaded.status in ("complete", "partial") and loaded.backend == "numpy" and loaded.device == "cpu"
-    assert set(loaded.benchmarks) == {"gemm", "memory", "elementwise", "attention", "overhead", "copies"}
+    assert set(loaded.benchmarks) == {"gemm", "eager", "memory", "elementwise", "attention", "overhead", "copies"}
+    assert loaded.benchmarks["eager"].status == "skipped"
     assert loaded.benchmarks["copies"].status == "skipped"
     for name in ("gemm", "memory", "elementwise", "overhead"):
         assert loaded.benchmarks[name].samples, name
