@@ -88,7 +88,8 @@ def test_quantities_follow_benchmark_serving(tmp_path, serving_csv) -> None:
 
 def test_closed_form_rows_agree_with_simulated_ones(tmp_path, serving_csv) -> None:
     rows = [{"quantity": q, "value": "1", "concurrency": "16", "range_ratio": "0.5", "input_len": "1024",
-             "output_len": "256", "num_requests": "256"} for q in ("output_tokens_per_s", "tpot_mean_s", "e2e_mean_s", "tpot_p99_s")]
+             "output_len": "256", "num_requests": "256"}
+            for q in ("output_tokens_per_s", "tpot_mean_s", "e2e_mean_s", "tpot_p99_s")]
     table = load_serving([serving_csv(tmp_path / "a.csv", *rows)])
     sim = sp.predict_serving_rows(table)["predicted"].to_numpy()
     fast = sp.predict_serving_steady(table)
