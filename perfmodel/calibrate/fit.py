@@ -194,15 +194,37 @@ def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
     return out
 
 
-def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = None, max_nfev: int = 30) -> np.ndarray:
+def shipped_start(table: pd.DataFrame) -> dict[str, float]:
+    """Every parameter a fit of `table` could free, at the shipped profiles' and devices' fitted values.
+
+    Held-out fits start here (a few steps from their optimum) when no full fit is at hand.
+    """
+    start = {}
+    for name in sorted(set(table["engine"])):
+        engine = pm.load_engine(name)
+        for name_of_field in ENGINE_FIELDS:
+            start[f"engine:{name}:{name_of_field}"] = float(getattr(engine, name_of_field))
+        for name_of_field, *_ in GLOBAL_PARAMS:
+            start[f"global:{name_of_field}"] = float(getattr(engine, name_of_field))
+    for device_id in sorted(set(table["hardware"])):
+        fitted = pm.load_device(device_id).fitted_efficiency
+        for which in ("gemm", "bandwidth"):
+            if fitted is not None and getattr(fitted, which) is not None:
+                start[f"device:{device_id}:{which}"] = float(getattr(fitted, which))
+    return start
+
+
+def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = None, max_nfev: int = 30,
+                   x0: dict[str, float] | None = None) -> np.ndarray:
     """Leave-one-group-out predictions: each group is predicted by a fit that never saw it.
 
-    A held-out device falls back to its published hints or kind defaults; a held-out engine is
-    predicted with the generic profile of the engines that remain (what an unknown engine gets).
+    Each held-out fit starts from `full` (or `x0`). A held-out device falls back to its published hints
+    or kind defaults; a held-out engine is predicted with the generic profile of the engines that remain
+    (what an unknown engine gets); an engine left without rows keeps its priors.
     """
     column = GROUP_COLUMNS[by]
     keys = table[column] if column in table.columns else table["source"].map(study_of)
-    warm = {p.key: p.to_value(v) for p, v in zip(full.params, full.values, strict=True)} if full else None
+    warm = {p.key: p.to_value(v) for p, v in zip(full.params, full.values, strict=True)} if full else x0
     held_out = np.full(len(table), np.nan)
     for group in sorted(set(keys)):
         test = (keys == group).to_numpy()

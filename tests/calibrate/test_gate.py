@@ -11,7 +11,7 @@ import yaml
 import perfmodel as pm
 from perfmodel.calibrate import default_measurement_files, passes_gate, summary
 from perfmodel.calibrate.data import load_fit_table
-from perfmodel.calibrate.fit import cross_validate, fit
+from perfmodel.calibrate.fit import cross_validate, shipped_start
 from perfmodel.calibrate.report import with_errors
 from perfmodel.calibrate.serving_data import default_serving_files
 
@@ -22,8 +22,7 @@ THRESHOLDS = yaml.safe_load((Path(__file__).resolve().parents[2] / "validation" 
 def held_out() -> object:
     """Every end-to-end and serving row predicted by a fit that never saw its source."""
     table = load_fit_table(default_measurement_files(), default_serving_files())
-    full = fit(table, max_nfev=THRESHOLDS["cv_max_nfev"])
-    predicted = cross_validate(table, THRESHOLDS["cv"], full=full, max_nfev=THRESHOLDS["cv_max_nfev"])
+    predicted = cross_validate(table, THRESHOLDS["cv"], x0=shipped_start(table), max_nfev=THRESHOLDS["cv_max_nfev"])
     errors = with_errors(table, predicted)
     return errors[errors["kind"] != "kernel"]
 
