@@ -61,12 +61,6 @@ def stats_of_keys(keys: list[Key]) -> BatchStats:
     return BatchStats(**{name: arr[:, i] for i, name in enumerate(STAT_FIELDS)})
 
 
-def _anchor_of(key: Key) -> tuple:
-    """Steps that differ from `key` only in attention pairs and KV read: a guess moves along the fit from
-    the latest exact one."""
-    return key.cfg, key.decode_only, key.num_seqs, key.new_tokens, key.sampled_tokens
-
-
 class _GuessModel:
     """Least-squares fit of recent exact step times, used only to steer look-ahead.
 
@@ -144,7 +138,8 @@ class StepPricer:
         self.old: dict[Key, tuple[float, float, float]] = {}
         self.guess_models: dict[tuple[int, int], _GuessModel] = {}
         self.base: dict[int, list[float]] = {}
-        # latest exact step per (cfg, decode_only, seqs, new tokens, sampled): the anchor of a guess
+        # latest exact step per (cfg, decode_only, seqs, new tokens, sampled) -> (attention pairs, KV read,
+        # seconds): a guess for a step that differs only in pairs and KV read moves along the fit from it
         self.anchors: dict[tuple, tuple[int, int, float]] = {}
         self.calls = 0
         self.priced = 0
@@ -182,7 +177,8 @@ class StepPricer:
             cache, anchors = self.cache, self.anchors
             for key, ti, fi, bi in zip(group, times, flops, nbytes, strict=True):
                 cache[key] = (ti, fi, bi)
-                anchors[_anchor_of(key)] = (key.attn_pairs, key.kv_read_tokens, ti)
+                _, seqs, new, sampled, pairs, _, kv_read, _, decode = key
+                anchors[(cfg, decode, seqs, new, sampled)] = (pairs, kv_read, ti)
             for key, ti in list(zip(group, times, strict=True))[-2 * _GuessModel.WINDOW:]:
                 decode = key.decode_only
                 model = self.guess_models.get((cfg, decode))
@@ -210,7 +206,7 @@ class StepPricer:
         attention pairs and KV read; else the fit itself."""
         decode = key.decode_only
         model = self.guess_models.get((key.cfg, decode))
-        anchor = self.anchors.get(_anchor_of(key))
+        anchor = self.anchors.get((key.cfg, decode, key.num_seqs, key.new_tokens, key.sampled_tokens))
         if anchor is not None and model is not None:
             grad = model.gradient(key)
             if grad is not None:
