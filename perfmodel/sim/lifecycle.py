@@ -16,21 +16,19 @@ class SequenceLifecycle:
     # ---- step completion ----------------------------------------------------------------------------
     def complete(self) -> None:
         """Apply the step that just ended."""
-        step = self.inflight
+        (keys, n_dec, chunks), start_s, _end_s, cost, kv_blocks_used = self.inflight  # an InFlightStep
         self.inflight = None
-        plan = step.plan
         world = self.world
         now = world.env.now
         ds = self.ds
         index = self.cfg.index
-        n_dec = plan.num_decodes
         if n_dec:
             world.recorder.decode_end(index, now)
             done = ds.advance() if ds.uniform else self.advance_speculative()
             for uid in done:
                 if uid in ds.records:
                     self.finish(uid, now)
-        for chunk in plan.chunks:
+        for chunk in chunks:
             item = self.prefilling.get(chunk.uid)
             if item is None:
                 continue
@@ -38,8 +36,8 @@ class SequenceLifecycle:
             if chunk.final:
                 self.pop_item(chunk.uid)
                 self.prompt_done(item, now)
-        world.recorder.step(index, step.start_s, now, plan.keys[0], n_dec, len(plan.chunks), len(self.waiting),
-                            step.kv_blocks_used, step.cost)
+        world.recorder.step(index, start_s, now, keys[0], n_dec, len(chunks), len(self.waiting), kv_blocks_used,
+                            cost)
 
     def advance_speculative(self) -> list[int]:
         """Speculative decoding: each sequence emits its accepted drafts + 1 token; records are rebased."""

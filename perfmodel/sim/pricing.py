@@ -61,12 +61,6 @@ def stats_of_keys(keys: list[Key]) -> BatchStats:
     return BatchStats(**{name: arr[:, i] for i, name in enumerate(STAT_FIELDS)})
 
 
-def _anchor_of(key: Key) -> tuple:
-    """Steps that differ from `key` only in attention pairs and KV read: a guess moves along the fit from
-    the latest exact one."""
-    return key.cfg, key.decode_only, key.num_seqs, key.new_tokens, key.sampled_tokens
-
-
 class _GuessModel:
     """Least-squares fit of recent exact step times, used only to steer look-ahead.
 
@@ -85,8 +79,7 @@ class _GuessModel:
         self.dirty = False
 
     def features(self, key: Key) -> list[float]:
-        b, t, a, k = key.num_seqs, key.new_tokens, key.attn_pairs, key.kv_read_tokens
-        s = key.sampled_tokens
+        _, b, t, s, a, _, k, _, _ = key  # a StepKey (unpacked: the hot path of look-ahead)
         if self.decode:
             x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
             return [1.0, x, y, a * DECODE_PAIRS_SCALE, x * x, y * y, x * y]
@@ -109,8 +102,7 @@ class _GuessModel:
         c = self.coef
         if c is None:
             return None
-        b, t, a, k = key.num_seqs, key.new_tokens, key.attn_pairs, key.kv_read_tokens
-        s = key.sampled_tokens
+        _, b, t, s, a, _, k, _, _ = key
         if self.decode:
             x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
             return (c[0] + c[1] * x + c[2] * y + c[3] * a * DECODE_PAIRS_SCALE + c[4] * x * x + c[5] * y * y
@@ -124,11 +116,11 @@ class _GuessModel:
         c = self.coef
         if c is None:
             return None
-        b, a, k = key.num_seqs, key.attn_pairs, key.kv_read_tokens
+        _, b, t, _, a, _, k, _, _ = key
         if self.decode:
             x, y = b * DECODE_SEQS_SCALE, k * DECODE_KV_READ_SCALE
             return c[3] * DECODE_PAIRS_SCALE, (c[2] + 2 * c[5] * y + c[6] * x) * DECODE_KV_READ_SCALE
-        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, key.new_tokens * PREFILL_TOKENS_SCALE
+        x, y, z = a * PREFILL_PAIRS_SCALE, k * PREFILL_KV_READ_SCALE, t * PREFILL_TOKENS_SCALE
         return ((c[3] + 2 * c[6] * x + c[8] * y + c[10] * z) * PREFILL_PAIRS_SCALE,
                 (c[4] + 2 * c[7] * y + c[8] * x + c[11] * z) * PREFILL_KV_READ_SCALE)
 
@@ -144,7 +136,8 @@ class StepPricer:
         self.old: dict[Key, tuple[float, float, float]] = {}
         self.guess_models: dict[tuple[int, int], _GuessModel] = {}
         self.base: dict[int, list[float]] = {}
-        # latest exact step per (cfg, decode_only, seqs, new tokens, sampled): the anchor of a guess
+        # latest exact step per (cfg, decode_only, seqs, new tokens, sampled) -> (attention pairs, KV read,
+        # seconds): a guess for a step that differs only in pairs and KV read moves along the fit from it
         self.anchors: dict[tuple, tuple[int, int, float]] = {}
         self.calls = 0
         self.priced = 0
@@ -182,7 +175,8 @@ class StepPricer:
             cache, anchors = self.cache, self.anchors
             for key, ti, fi, bi in zip(group, times, flops, nbytes, strict=True):
                 cache[key] = (ti, fi, bi)
-                anchors[_anchor_of(key)] = (key.attn_pairs, key.kv_read_tokens, ti)
+                _, seqs, new, sampled, pairs, _, kv_read, _, decode = key
+                anchors[(cfg, decode, seqs, new, sampled)] = (pairs, kv_read, ti)
             for key, ti in list(zip(group, times, strict=True))[-2 * _GuessModel.WINDOW:]:
                 decode = key.decode_only
                 model = self.guess_models.get((cfg, decode))
@@ -208,23 +202,23 @@ class StepPricer:
 
         An exact step with the same sequences, new and sampled tokens, moved along the fit's gradient in
         attention pairs and KV read; else the fit itself."""
-        decode = key.decode_only
-        model = self.guess_models.get((key.cfg, decode))
-        anchor = self.anchors.get(_anchor_of(key))
+        cfg, seqs, new, sampled, pairs, _, kv_read, _, decode = key
+        model = self.guess_models.get((cfg, decode))
+        anchor = self.anchors.get((cfg, decode, seqs, new, sampled))
         if anchor is not None and model is not None:
             grad = model.gradient(key)
             if grad is not None:
-                value = anchor[2] + grad[0] * (key.attn_pairs - anchor[0]) + grad[1] * (key.kv_read_tokens - anchor[1])
+                value = anchor[2] + grad[0] * (pairs - anchor[0]) + grad[1] * (kv_read - anchor[1])
                 if value > 0:
                     return value
         value = model.predict(key) if model is not None else None
         if value is not None and not decode:
-            value += self._base(key.cfg, key.new_tokens)
+            value += self._base(cfg, new)
         if value is None or value <= 0:
-            other = self.guess_models.get((key.cfg, 1 - decode))
+            other = self.guess_models.get((cfg, 1 - decode))
             value = other.predict(key) if other is not None else None
             if value is not None and decode:
-                value += self._base(key.cfg, key.new_tokens)
+                value += self._base(cfg, new)
         return value if value is not None and value > 0 else FALLBACK_GUESS_S
 
 

@@ -1,8 +1,10 @@
 """The simulator's named records: queue entries, prompts being prefilled, running sequences, steps.
 
-All are slotted dataclasses. `Running` and `Waiting` records are never changed once made (a change
-makes a new record), so cloning a replica for look-ahead copies only the containers that hold them;
-`Prefilling` and `SampleGroup` records change as steps complete and are copied by `clone()`.
+Records with a life of their own are slotted dataclasses; the values made once per engine step (its
+pricing key, plan and timing) are named tuples, which are cheaper to build. `Running`, `Waiting` and
+`Transfer` records are never changed once made (a change makes a new record), so cloning a replica
+for look-ahead copies only the containers that hold them; `Prefilling`, `SampleGroup` and
+`PrefixEntry` records change as steps complete and are copied by `clone()`.
 
 Prefix-cache entries are keyed by tuples: (`CLASS_PREFIX`, class id) for a request class's shared
 system prompt, (`GROUP_PREFIX`, request) for the prompt of a best-of-N group.
@@ -142,8 +144,7 @@ class Chunk:
     final: bool  # the prompt is complete after this step
 
 
-@dataclass(slots=True)
-class StepPlan:
+class StepPlan(NamedTuple):
     """One engine step: its pricing keys, how many decodes run (0 or the whole decode set), its chunks."""
 
     keys: tuple[StepKey, ...]  # one per model priced (a draft model's steps follow the target's)
@@ -151,8 +152,7 @@ class StepPlan:
     chunks: tuple[Chunk, ...]
 
 
-@dataclass(slots=True)
-class InFlightStep:
+class InFlightStep(NamedTuple):
     """The step a replica is executing."""
 
     plan: StepPlan
@@ -160,6 +160,11 @@ class InFlightStep:
     end_s: float
     cost: tuple[float, float, float]  # (seconds, FLOPs, bytes)
     kv_blocks_used: int  # blocks in use during the step
+
+
+# Builds a named tuple from a tuple of its fields without Python-level argument handling: used where
+# one is made every engine step (`new_record(StepKey, (cfg, ...))`).
+new_record = tuple.__new__
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from perfmodel.sim.records import (
     Prefilling,
     SampleGroup,
     Waiting,
+    new_record,
 )
 from perfmodel.sim.running import DecodeSet
 from perfmodel.sim.scenario import SchedulerSpec
@@ -115,7 +116,7 @@ class Replica(SequenceLifecycle):
             cost = cost_of(plan.keys)
             self.pending_plan = None
             now = env.now
-            self.inflight = InFlightStep(plan, now, now + cost[0], cost, self.pool.used)
+            self.inflight = new_record(InFlightStep, (plan, now, now + cost[0], cost, self.pool.used))
             yield timeout(cost[0])
             self.complete()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from perfmodel.errors import PerfModelError
-from perfmodel.sim.records import Chunk, Prefilling, StepKey, StepPlan
+from perfmodel.sim.records import Chunk, Prefilling, StepKey, StepPlan, new_record
 from perfmodel.sim.steps import fast_keys, reference_keys
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ class Continuous(Scheduler):
                 n = ds.size
                 pairs = ds.context_sum + n
                 kv_read = pairs - ds.shared_read_savings
-                return StepPlan((StepKey(r.cfg.cfg_id, n, n, n, pairs, pairs, kv_read, kv_read, 1),), n, ())
+                key = new_record(StepKey, (r.cfg.cfg_id, n, n, n, pairs, pairs, kv_read, kv_read, 1))
+                return new_record(StepPlan, ((key,), n, ()))
         spec = r.cfg.scheduler
         r.admit_transfers()
         preempted = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from perfmodel.cost.batch import Batch, BatchStats
-from perfmodel.sim.records import StepKey
+from perfmodel.sim.records import StepKey, new_record
 from perfmodel.sim.running import DecodeSet
 
 # a prefill chunk of a step: (chunk tokens, cached context before it, sampled positions)
@@ -41,7 +41,7 @@ def fast_keys(cfg: int, ds: DecodeSet, n_dec: int, chunks: list[ChunkShape], spe
     if not spec_k:
         a = ctx_sum + n_dec + ca
         k = ctx_sum + n_dec - savings + ck
-        return (StepKey(cfg, n_dec + cb, n_dec + ct, n_dec + cs, a, a, k, k, cdec),)
+        return (new_record(StepKey, (cfg, n_dec + cb, n_dec + ct, n_dec + cs, a, a, k, k, cdec)),)
     q = spec_k + 1
     a = q * ctx_sum + n_dec * q * (q + 1) // 2 + ca
     k = ctx_sum + n_dec * q - savings + ck
