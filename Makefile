@@ -3,12 +3,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,probe]"
+	$(BIN)/pip install --quiet -e ".[dev,probe,docs]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,8 +20,11 @@ test: $(STAMP)
 	$(BIN)/ruff check perfmodel tests benchmarks dashboard
 	$(BIN)/pytest
 
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cost.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site
