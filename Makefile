@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser test-browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check perfmodel tests benchmarks dashboard
 	$(BIN)/pytest
+
+# Headless Chromium for tests/dashboard/test_browser.py (playwright drives the OS package; no download).
+# Skipped when a Chromium is already there; tolerated when apt is unavailable (the test then skips, saying why).
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then echo "chromium: $$(command -v chromium || echo /usr/bin/chromium)"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+		($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser test will skip"; \
+	else echo "no apt-get: install chromium by hand, or the browser test will skip"; fi
+
+test-browser: $(STAMP) browser
+	$(BIN)/pytest tests/dashboard/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cost.py

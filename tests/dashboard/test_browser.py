@@ -244,6 +244,12 @@ def test_short_probe_can_be_cancelled(server: str, page) -> None:
     assert page.get_by_text("Probe cancelled.").count() == 1
 
 
+def test_calibration_page_draws_fits_of_a_bundle(server: str, page, gemm_bundle: Path) -> None:
+    visit(page, server, "calibration", {"cal_path": str(gemm_bundle), "cal_base": "epyc-9654"})
+    check(page, "calibration-bundle", charts=1)
+    assert page.get_by_role("button", name="Download calibrated device YAML").count() == 1
+
+
 def test_validation_page_with_a_small_csv(server: str, page, tmp_path: Path) -> None:
     csv = tmp_path / "cv.csv"
     csv.write_text("kind,study,engine,hardware,num_devices,model,weight_dtype,batch,input_len,output_len,quantity,"

@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import perfmodel as pm
-from perfmodel.probe import BenchmarkResult, Bundle, Sample, write_bundle
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
+GEMM_PEAK_FLOPS_PER_S = 1e11  # the rate the gemm_bundle fixture (conftest.py) times its GEMMs at
 CV_HEADER = ("kind,study,engine,hardware,num_devices,model,weight_dtype,batch,input_len,output_len,quantity,value,"
              "prior,fitted,cv_source,cv_device,cv_engine\n")
 
@@ -66,29 +66,14 @@ def test_validation_page_without_data_says_so_in_one_line(tmp_path: Path) -> Non
     assert not at.exception and len(at.error) == 1 and "missing columns" in at.error[0].value
 
 
-def _sample(kernel: str, seconds: float, flops: float, nbytes: float, **params) -> Sample:
-    return Sample(kernel=kernel, params=params, flops=flops, bytes=nbytes, times_s=[seconds] * 3, median_s=seconds,
-                  p10_s=seconds, p90_s=seconds)
-
-
-def test_calibration_page_fits_a_bundle_and_offers_the_yaml(tmp_path: Path) -> None:
-    """GEMMs timed on an exact 1e11 FLOP/s, 2e10 B/s roofline: the fit recovers the peak, so the efficiency
-    against the base spec is 1e11 / its fp32 peak."""
-    peak, bw = 1e11, 2e10
-    gemms = []
-    for m in (1, 4, 16, 64, 256, 1024, 2048):
-        n = k = 2048
-        flops, nbytes = 2.0 * m * n * k, 4.0 * (m * k + k * n + m * n)
-        gemms.append(_sample("gemm", max(flops / peak, nbytes / bw), flops, nbytes, dtype="fp32", m=m, n=n, k=k))
-    bundle = Bundle(bundle_id="probe-test", created_utc="2026-01-01T00:00:00+00:00", status="complete",
-                    backend="numpy", device="cpu", threads=1, budget_s=10,
-                    benchmarks={"gemm": BenchmarkResult(name="gemm", samples=gemms)})
-    path = write_bundle(bundle, tmp_path / "bundle.json")
-    at = _page("6_Calibration.py", cal_path=str(path), cal_base="epyc-9654")
+def test_calibration_page_fits_a_bundle_and_offers_the_yaml(gemm_bundle: Path) -> None:
+    """GEMMs timed on an exact roofline: the fit recovers the peak, so the efficiency against the base spec is
+    that peak / the spec's fp32 peak."""
+    at = _page("6_Calibration.py", cal_path=str(gemm_bundle), cal_base="epyc-9654")
     assert not at.exception and not at.error
     spec = pm.load_device("epyc-9654").peak_flops_per_s("fp32")
     efficiency = float(at.metric[0].value.rstrip(" %")) / 100
-    assert efficiency == pytest.approx(peak / spec, rel=0.03)
+    assert efficiency == pytest.approx(GEMM_PEAK_FLOPS_PER_S / spec, rel=0.03)
     assert len(at.get("plotly_chart")) == 1
     assert at.get("download_button")
 
