@@ -60,6 +60,12 @@ def build(args: dict) -> pm.Scenario:
     return sc.model_copy(update=update) if update else sc
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def run(args_items: tuple, mtime: float | None) -> pm.SimResult:
+    """One simulation per distinct form (seeded, so deterministic); `mtime` re-runs it when a YAML file changes."""
+    return pm.simulate(build(dict(args_items)))
+
+
 def show(res: pm.SimResult) -> None:
     """Metrics, CDFs, time series and the per-replica table of one run."""
     s = res.summary
@@ -85,7 +91,8 @@ def main() -> None:
     args = form()
     try:
         with st.spinner("simulating…"):
-            res = pm.simulate(build(args))
+            path = Path(args["scenario"])
+            res = run(tuple(sorted(args.items())), path.stat().st_mtime if path.is_file() else None)
     except pm.PerfModelError as exc:
         _ui.error(exc)
         return
