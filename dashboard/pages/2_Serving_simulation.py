@@ -25,7 +25,7 @@ from perfmodel.viz import (  # noqa: E402
 DEFAULT_SCENARIO = "chat"
 KEEP = "from scenario"
 # Bounds keep one run to seconds on a shared server (the simulator's cost grows with requests × replicas).
-MAX_REQUESTS, MAX_RATE, MAX_REPLICAS = 20_000, 10_000.0, 64
+MAX_REQUESTS, MAX_RATE, MAX_REPLICAS = 5_000, 10_000.0, 64
 
 
 def form() -> dict:

@@ -105,3 +105,12 @@ def test_every_number_input_is_bounded(name: str, state: dict) -> None:
     assert at.number_input, name
     for box in at.number_input:
         assert box.proto.has_min and box.proto.has_max, f"{name}: '{box.label}' has no bounds"
+
+
+def test_entry_point_lists_every_page_and_opens_estimate() -> None:
+    at = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=90).run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "LLM inference estimate"
+    listing = (PAGES.parent / "app.py").read_text()
+    missing = [p.name for p in PAGES.glob("*.py") if f'"{p.name}"' not in listing]
+    assert not missing, f"pages not in app.py's PAGE_LIST: {missing}"
