@@ -63,7 +63,7 @@ def show(est: pm.Estimate, fit_messages: list[str], args: dict) -> None:
     _ui.tiles([("TTFT", human_seconds(est.ttft_s)), ("TPOT", human_seconds(est.tpot_s)),
                ("E2E latency", human_seconds(est.e2e_s)),
                ("Output tokens/s", human_rate(est.output_tokens_per_s, "tok/s")),
-               ("Decode tokens/s", human_rate(est.decode_tokens_per_s, "tok/s"))], per_row=5,
+               ("Decode tokens/s", human_rate(est.decode_tokens_per_s, "tok/s"))], per_row=3,
               help={"TTFT": band(est.ttft_s), "TPOT": band(est.tpot_s), "E2E latency": band(est.e2e_s)})
     st.caption(status_line(est))
     rel = est.uncertainty["rel"]
