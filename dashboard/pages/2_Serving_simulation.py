@@ -5,31 +5,42 @@ Thin by design: widgets → perfmodel.simulate → perfmodel.viz figures.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import streamlit as st
 
-import perfmodel as pm
-from perfmodel.viz import human_rate, human_seconds, latency_cdf_figure, replica_table, timeseries_figure
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _ui  # noqa: E402
+
+import perfmodel as pm  # noqa: E402
+from perfmodel.viz import (  # noqa: E402
+    human_rate,
+    human_seconds,
+    latency_cdf_figure,
+    replica_table,
+    timeseries_figure,
+)
 
 DEFAULT_SCENARIO = "chat"
 KEEP = "from scenario"
+# Bounds keep one run to seconds on a shared server (the simulator's cost grows with requests × replicas).
+MAX_REQUESTS, MAX_RATE, MAX_REPLICAS = 5_000, 10_000.0, 64
 
 
 def form() -> dict:
     """The simulation's arguments from the sidebar widgets."""
     sb = st.sidebar
     sb.header("Scenario")
-    ids = list(pm.scenario_files())
-    scenario = sb.selectbox("Shipped scenario", ids, index=ids.index(DEFAULT_SCENARIO) if DEFAULT_SCENARIO in ids
-                            else 0, key="sim_scenario")
-    scenario = sb.text_input("…or scenario YAML path (overrides)", key="sim_path").strip() or scenario
+    scenario = _ui.select(sb, "Shipped scenario", list(pm.scenario_files()), "sim_scenario", DEFAULT_SCENARIO)
+    scenario = _ui.text(sb, "…or scenario YAML path (overrides)", "sim_path") or scenario
     sb.header("Overrides")
-    requests = sb.number_input("Requests", min_value=1, max_value=200_000, value=300, step=100, key="sim_requests")
-    rate = sb.number_input("Arrival rate (req/s, 0 = scenario's)", min_value=0.0, value=0.0, step=5.0,
-                           key="sim_rate")
-    seed = sb.number_input("Seed", min_value=0, value=0, step=1, key="sim_seed")
-    replicas = sb.number_input("Replicas (0 = scenario's)", min_value=0, value=0, step=1, key="sim_replicas")
-    scheduler = sb.selectbox("Scheduler", [KEEP, *pm.SCHEDULERS], key="sim_scheduler")
-    router = sb.selectbox("Router", [KEEP, *pm.ROUTERS], key="sim_router")
+    requests = _ui.number(sb, "Requests", "sim_requests", 300, 1, MAX_REQUESTS, 100)
+    rate = _ui.number(sb, "Arrival rate (req/s, 0 = scenario's)", "sim_rate", 0.0, 0.0, MAX_RATE, 5.0)
+    seed = _ui.number(sb, "Seed", "sim_seed", 0, 0, 2**31 - 1, 1)
+    replicas = _ui.number(sb, "Replicas (0 = scenario's)", "sim_replicas", 0, 0, MAX_REPLICAS, 1)
+    scheduler = _ui.select(sb, "Scheduler", [KEEP, *pm.SCHEDULERS], "sim_scheduler", KEEP)
+    router = _ui.select(sb, "Router", [KEEP, *pm.ROUTERS], "sim_router", KEEP)
     return {"scenario": scenario, "requests": int(requests), "rate": float(rate) or None, "seed": int(seed),
             "replicas": int(replicas) or None, "scheduler": None if scheduler == KEEP else scheduler,
             "router": None if router == KEEP else router}
@@ -49,16 +60,20 @@ def build(args: dict) -> pm.Scenario:
     return sc.model_copy(update=update) if update else sc
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def run(args_items: tuple, mtime: float | None) -> pm.SimResult:
+    """One simulation per distinct form (seeded, so deterministic); `mtime` re-runs it when a YAML file changes."""
+    return pm.simulate(build(dict(args_items)))
+
+
 def show(res: pm.SimResult) -> None:
     """Metrics, CDFs, time series and the per-replica table of one run."""
     s = res.summary
-    cols = st.columns(6)
-    cols[0].metric("TTFT p50 / p99", f"{human_seconds(s['ttft_s']['p50'])} / {human_seconds(s['ttft_s']['p99'])}")
-    cols[1].metric("TPOT p50 / p99", f"{human_seconds(s['tpot_s']['p50'])} / {human_seconds(s['tpot_s']['p99'])}")
-    cols[2].metric("Throughput", human_rate(s["throughput"]["output_tokens_per_s"], "tok/s"))
-    cols[3].metric("Goodput", f"{s['goodput_requests_per_s']:.3g} req/s")
-    cols[4].metric("Preemptions", str(s["preemptions"]))
-    cols[5].metric("KV peak", f"{s['kv_peak_utilization']:.0%}")
+    _ui.tiles([("TTFT p50 / p99", f"{human_seconds(s['ttft_s']['p50'])} / {human_seconds(s['ttft_s']['p99'])}"),
+               ("TPOT p50 / p99", f"{human_seconds(s['tpot_s']['p50'])} / {human_seconds(s['tpot_s']['p99'])}"),
+               ("Throughput", human_rate(s["throughput"]["output_tokens_per_s"], "tok/s")),
+               ("Goodput", f"{s['goodput_requests_per_s']:.3g} req/s"), ("Preemptions", str(s["preemptions"])),
+               ("KV peak", f"{s['kv_peak_utilization']:.0%}")], per_row=3)
     st.caption(f"{s['completed']}/{s['requests']} completed, {s['rejected']} rejected, "
                f"{s['duration_s']:.1f} s simulated in {s['simulator']['wall_s']:.2f} s "
                f"({s['simulator']['steps']:,} engine steps, {s['simulator']['step_cost_calls']} step_cost calls)")
@@ -72,13 +87,14 @@ def show(res: pm.SimResult) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="perfmodel · Serving simulation", page_icon="🚦", layout="wide")
     st.title("Serving simulation")
     args = form()
     try:
-        res = pm.simulate(build(args))
+        with st.spinner("simulating…"):
+            path = Path(args["scenario"])
+            res = run(tuple(sorted(args.items())), path.stat().st_mtime if path.is_file() else None)
     except pm.PerfModelError as exc:
-        st.error(str(exc))
+        _ui.error(exc)
         return
     show(res)
 

@@ -5,16 +5,21 @@ Thin by design: widgets → perfmodel API (perfmodel.tts) → perfmodel.viz.tts 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import streamlit as st
 
-import perfmodel as pm
-from perfmodel.specs.catalog import device_files, model_files
-from perfmodel.strategies import attention_from_options
-from perfmodel.tts.frontier import BUDGET_UNITS, frontier
-from perfmodel.tts.sweep import SWEEP_STRATEGIES, cost_table
-from perfmodel.viz.tts import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _ui  # noqa: E402
+
+import perfmodel as pm  # noqa: E402
+from perfmodel.specs.catalog import device_files, model_files  # noqa: E402
+from perfmodel.strategies import attention_from_options  # noqa: E402
+from perfmodel.tts.frontier import BUDGET_UNITS, frontier  # noqa: E402
+from perfmodel.tts.sweep import SWEEP_STRATEGIES, cost_table  # noqa: E402
+from perfmodel.viz.tts import (  # noqa: E402
+    coinciding_series,
     cost_vs_length_figure,
     cost_vs_n_figure,
     eflops_vs_flops_figure,
@@ -28,27 +33,24 @@ METRICS = {"eFLOPs": "eflops", "FLOPs": "flops", "latency (s)": "latency_s", "do
            "energy (J)": "energy_j"}
 N_VALUES = (1, 2, 4, 8, 16, 32)
 GEN_LENS = (1024, 4096, 16384, 32768)
+MAX_MODELS, MAX_PROMPT_LEN, MAX_KV_BUDGET = 6, 131_072, 131_072
 
 
 def sidebar() -> dict:
     """The page's arguments from the sidebar widgets."""
     sb = st.sidebar
     models = list(model_files())
-    chosen = sb.multiselect("Models", models, default=[m for m in DEFAULT_MODELS if m in models], key="tts_models")
-    devices = list(device_files())
-    device = sb.selectbox("Device", devices, index=devices.index("h100-sxm-80gb") if "h100-sxm-80gb" in devices
-                          else 0, key="tts_device")
-    strategies = sb.multiselect("Strategies", list(SWEEP_STRATEGIES), default=["best-of-n", "first-finish"],
-                                key="tts_strategies")
-    metric = sb.selectbox("Cost metric", list(METRICS), key="tts_metric")
-    gen_len = sb.select_slider("Generation length (cost vs N)", options=list(GEN_LENS), value=16384,
-                               key="tts_gen_len")
-    n = sb.select_slider("Samples N (cost vs length)", options=list(N_VALUES), value=8, key="tts_n")
-    prompt_len = sb.number_input("Prompt tokens", min_value=1, value=512, step=128, key="tts_prompt_len")
-    sparse = sb.selectbox("Attention", ["none", "window", "topk", "block-topk"], key="tts_sparse")
-    kv_budget = sb.number_input("KV budget (sparse)", min_value=1, value=2048, step=256, key="tts_kv_budget")
-    trials = sb.text_input("Trials CSV (frontier)", value=str(EXAMPLE_TRIALS), key="tts_trials").strip()
-    unit = sb.selectbox("Frontier budget unit", list(BUDGET_UNITS), key="tts_frontier_unit")
+    chosen = _ui.multi(sb, "Models", models, "tts_models", DEFAULT_MODELS, max_selections=MAX_MODELS)
+    device = _ui.select(sb, "Device", list(device_files()), "tts_device", "h100-sxm-80gb")
+    strategies = _ui.multi(sb, "Strategies", list(SWEEP_STRATEGIES), "tts_strategies", ["best-of-n", "first-finish"])
+    metric = _ui.select(sb, "Cost metric", list(METRICS), "tts_metric")
+    gen_len = _ui.slider(sb, "Generation length (cost vs N)", GEN_LENS, "tts_gen_len", 16384)
+    n = _ui.slider(sb, "Samples N (cost vs length)", N_VALUES, "tts_n", 8)
+    prompt_len = _ui.number(sb, "Prompt tokens", "tts_prompt_len", 512, 1, MAX_PROMPT_LEN, 128)
+    sparse = _ui.select(sb, "Attention", ["none", "window", "topk", "block-topk"], "tts_sparse")
+    kv_budget = _ui.number(sb, "KV budget (sparse)", "tts_kv_budget", 2048, 1, MAX_KV_BUDGET, 256)
+    trials = _ui.text(sb, "Trials CSV (frontier)", "tts_trials", str(EXAMPLE_TRIALS))
+    unit = _ui.select(sb, "Frontier budget unit", list(BUDGET_UNITS), "tts_frontier_unit")
     return {"models": chosen, "device": device, "strategies": strategies, "metric": METRICS[metric],
             "gen_len": int(gen_len), "n": int(n), "prompt_len": int(prompt_len), "sparse": sparse,
             "kv_budget": int(kv_budget), "trials": trials, "unit": unit}
@@ -77,7 +79,6 @@ def frontier_tables(trials: str, device: str):
 
 
 def main() -> None:
-    st.set_page_config(page_title="perfmodel · Test-time scaling", page_icon="🧠", layout="wide")
     st.title("Test-time scaling")
     st.caption("Cost of a solved task: FLOPs, eFLOPs (Kinetics: FLOPs + I·bytes), seconds, joules and dollars, "
                "from the same cost core as every other estimate.")
@@ -88,7 +89,13 @@ def main() -> None:
     try:
         by_n, by_len = sweeps(tuple(args["models"]), args["device"], tuple(args["strategies"]), args["gen_len"],
                               args["n"], args["prompt_len"], args["sparse"], args["kv_budget"])
-        st.plotly_chart(cost_vs_n_figure(by_n, args["metric"]))
+        fig_n = cost_vs_n_figure(by_n, args["metric"])
+        st.plotly_chart(fig_n)
+        same = coinciding_series(fig_n)
+        if same:
+            st.caption("Overlapping lines are drawn dotted with open markers: " + "; ".join(
+                f"**{a}** = **{b}**" for a, b in same) + ". At fixed generation lengths every sample ends on the "
+                "same step, so stopping at the first finished sample costs what running all N does.")
         st.plotly_chart(cost_vs_length_figure(by_len, args["metric"]))
         st.plotly_chart(eflops_vs_flops_figure(by_n))
         st.plotly_chart(time_split_figure(by_len))
@@ -106,7 +113,7 @@ def main() -> None:
         st.dataframe(fronts[args["unit"]][["budget", "accuracy", "model", "strategy", "n", "length_budget"]],
                      hide_index=True)
     except pm.PerfModelError as exc:
-        st.error(str(exc))
+        _ui.error(exc)
 
 
 main()

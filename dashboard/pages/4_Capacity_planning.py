@@ -7,6 +7,7 @@ Thin by design: widgets → perfmodel.plan → plotly figures of its table.
 from __future__ import annotations
 
 import io
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -15,9 +16,12 @@ import plotly.express as px
 import streamlit as st
 import yaml
 
-import perfmodel as pm
-from perfmodel.plan.spec import load_plan_spec
-from perfmodel.specs.catalog import catalog_dir, catalog_entries
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _ui  # noqa: E402
+
+import perfmodel as pm  # noqa: E402
+from perfmodel.plan.spec import load_plan_spec  # noqa: E402
+from perfmodel.specs.catalog import catalog_dir, catalog_entries  # noqa: E402
 
 DEFAULT_PLAN = "chat-70b"
 
@@ -28,14 +32,12 @@ def spec_form() -> dict:
     sb.header("Plan spec")
     shipped = catalog_entries(catalog_dir("workloads") / "plans")
     ids = list(shipped)
-    name = sb.selectbox("Shipped plan", ids, index=ids.index(DEFAULT_PLAN) if DEFAULT_PLAN in ids else 0,
-                        key="plan_id")
+    name = _ui.select(sb, "Shipped plan", ids, "plan_id", DEFAULT_PLAN)
     upload = sb.file_uploader("…or upload a plan YAML", type=["yaml", "yml"], key="plan_upload")
     text = upload.getvalue().decode() if upload is not None else shipped[name].read_text()
     text = st.text_area("Spec (YAML; keys documented in docs/planner.md)", text, height=260, key=f"plan_text_{name}")
-    top = sb.number_input("Configurations to simulate (top K)", min_value=0, max_value=50, value=3, key="plan_top")
-    requests = sb.number_input("Requests per final simulation", min_value=50, max_value=20000, value=300, step=50,
-                               key="plan_requests")
+    top = _ui.number(sb, "Configurations to simulate (top K)", "plan_top", 3, 0, 50, 1)
+    requests = _ui.number(sb, "Requests per final simulation", "plan_requests", 300, 50, 20000, 50)
     data = yaml.safe_load(text) or {}
     data.setdefault("name", name)
     verify = dict(data.get("verify") or {})
@@ -76,7 +78,7 @@ def main() -> None:
         try:
             plan = pm.plan(spec, backend="serial")
         except pm.PerfModelError as exc:
-            st.error(str(exc))
+            _ui.error(exc)
             return
     s = plan.stats
     st.write(f"{s['candidates']} candidates screened in {s['screen_s']:.1f} s, {s['verified']} simulated.")

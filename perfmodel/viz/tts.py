@@ -23,16 +23,43 @@ def _label(metric: str) -> str:
 
 
 def _lines(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
+    """One line per model / strategy / attention; a line equal to an earlier one is drawn dotted with open
+    markers on top of it (and says so in its legend name), so identical series never hide each other."""
     fig = go.Figure()
     keys = [c for c in ("model", "strategy", "attention") if c in df.columns and df[c].nunique() > 1] or ["model"]
+    drawn: list[tuple[str, np.ndarray, np.ndarray]] = []
     for key, part in df.groupby(keys, sort=False):
         name = " · ".join(map(str, key if isinstance(key, tuple) else (key,)))
         part = part.sort_values(x)
-        fig.add_trace(go.Scatter(x=part[x], y=part[y], mode="lines+markers", name=name))
+        xs, ys = part[x].to_numpy(dtype=float), part[y].to_numpy(dtype=float)
+        twin = next((other for other, ox, oy in drawn if _same(xs, ys, ox, oy)), None)
+        drawn.append((name, xs, ys))
+        if twin is None:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name))
+        else:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=f"{name} (= {twin})",
+                                     line={"dash": "dot", "width": 3},
+                                     marker={"symbol": "circle-open", "size": 12, "line": {"width": 2}}))
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=_label(y), template="plotly_white")
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log")
     return fig
+
+
+def _same(xs: np.ndarray, ys: np.ndarray, ox: np.ndarray, oy: np.ndarray) -> bool:
+    return xs.shape == ox.shape and bool(np.array_equal(xs, ox)) and bool(np.allclose(ys, oy, rtol=1e-9,
+                                                                                        equal_nan=True))
+
+
+def coinciding_series(fig: go.Figure) -> list[tuple[str, str]]:
+    """(series, the earlier series it coincides with) for every line `_lines` marked as a duplicate."""
+    out = []
+    for trace in fig.data:
+        name = str(trace.name or "")
+        if name.endswith(")") and " (= " in name:
+            series, twin = name[:-1].split(" (= ", 1)
+            out.append((series, twin))
+    return out
 
 
 def cost_vs_n_figure(sweep: pd.DataFrame, metric: str = "eflops") -> go.Figure:

@@ -35,3 +35,15 @@ def scatter_figure(errors: pd.DataFrame) -> go.Figure:
 def _load(row) -> str:
     """How the row loads the system: a static batch, or a serving row's concurrency / request rate."""
     return str(row.load) if hasattr(row, "load") else f"b={row.batch}"
+
+
+def error_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per group: row count, median and 90th-percentile |predicted/measured − 1| (%), and median ratio.
+
+    `rows` needs a `ratio` column (predicted / measured) and the `by` column.
+    """
+    err = (rows["ratio"] - 1).abs() * 100
+    out = rows.assign(abs_error_pct=err).groupby(by, sort=True).agg(
+        rows=("ratio", "size"), median_abs_error_pct=("abs_error_pct", "median"),
+        p90_abs_error_pct=("abs_error_pct", lambda s: s.quantile(0.9)), median_ratio=("ratio", "median"))
+    return out.round(2).sort_values("median_abs_error_pct", ascending=False).reset_index()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "1_Estimate.py"
 DEVICE_YAML = """\
 kind: gpu
 memory: {capacity_gb: 80, bandwidth_gb_s: 3350}

@@ -23,6 +23,9 @@ def test_page_shows_cost_figures_and_frontier(page: AppTest) -> None:
     assert len(page.get("plotly_chart")) == 5  # cost vs N, cost vs length, eFLOPs vs FLOPs, time split, frontier
     assert len(page.dataframe) == 1
     assert any("Size threshold" in c.value for c in page.caption)
+    assert all(box.proto.has_min and box.proto.has_max for box in page.number_input)
+    # best-of-N and first-finish cost the same at fixed lengths: the page says so rather than hiding a line
+    assert any("first-finish** = **qwen3-8b · best-of-n**" in c.value for c in page.caption)
 
 
 def test_changing_metric_and_attention_reruns(page: AppTest) -> None:
