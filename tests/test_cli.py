@@ -75,7 +75,7 @@ def test_catalog_commands(tmp_path) -> None:
     assert run("model", "list").exit_code == 0
     assert "active_params" in run("model", "show", "deepseek-v3").stdout
     engines = json.loads(run("engine", "list", "--json").stdout)
-    assert engines["trtllm-0.6"]["calibrated"] and not engines["sglang"]["calibrated"]
+    assert engines["trtllm-0.6"]["calibrated"] and not engines["ideal"]["calibrated"]
     assert engines[pm.DEFAULT_ENGINE]["default"] and "software" in engines["trtllm"]
     assert run("engine", "list").exit_code == 0
     assert run("model", "show", "nope-model").exit_code == 2

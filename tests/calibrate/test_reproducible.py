@@ -7,6 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from perfmodel.calibrate.data import data_hash, default_measurement_files
+from perfmodel.calibrate.serving_data import default_serving_files
 from perfmodel.calibrate.store import FITTED_ENGINE_FIELDS
 from perfmodel.cli import app
 from perfmodel.specs.catalog import catalog_dir
@@ -18,7 +19,8 @@ def test_refit_matches_shipped_profiles(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     shipped_devices = yaml.safe_load((catalog_dir("calibration") / "device_efficiency.yaml").read_text())
     fresh_devices = yaml.safe_load((tmp_path / "calibration" / "device_efficiency.yaml").read_text())
-    assert shipped_devices["data_sha256"] == data_hash(default_measurement_files()) == fresh_devices["data_sha256"]
+    data = data_hash([*default_measurement_files(), *default_serving_files()])
+    assert shipped_devices["data_sha256"] == data == fresh_devices["data_sha256"]
     for device, values in shipped_devices["devices"].items():
         for key, value in values.items():
             assert fresh_devices["devices"][device][key] == pytest.approx(value, rel=0.02), (device, key)

@@ -151,9 +151,13 @@ def test_attention_dominates_long_generations(model, gen) -> None:
 
     Kinetics law (weights amortized): attention and KV ≥ 90% of eFLOPs even for one sample.
     perfmodel, 32 samples batched (weights read once per step, counted): KV bytes read exceed the
-    weight bytes read, and attention kernels take ≥ 5× the time of all parameter GEMMs."""
+    weight bytes read, and at the speed of light (the `ideal` engine, so fitted kernel scales do not
+    enter) attention kernels take longer than all parameter GEMMs, by the ratio of the bytes each moves
+    (both are memory-bound in decode)."""
     kin = task_cost(model, "h100-sxm-80gb", LongCoT(lengths=gen), prompt_len=512, cost_model="kinetics")
     assert kin.attention_share >= 0.9
-    r = task_cost(model, "h100-sxm-80gb", BestOfN(n=32, lengths=gen), prompt_len=512, resolution=16)
+    r = task_cost(model, "h100-sxm-80gb", BestOfN(n=32, lengths=gen), prompt_len=512, resolution=16,
+                  engine="ideal")
     assert r.kv_read_bytes > r.weight_read_bytes
-    assert r.attention_time_s > 5 * r.gemm_time_s
+    assert r.attention_time_s > r.gemm_time_s
+    assert r.attention_time_s / r.gemm_time_s == pytest.approx(r.kv_read_bytes / r.weight_read_bytes, rel=0.25)
