@@ -16,7 +16,7 @@ import yaml
 from rich.table import Table
 
 import perfmodel as pm
-from perfmodel.cli_common import err, fail, out, print_json
+from perfmodel.cli_common import check_output, check_output_dir, engine_notice, err, fail, out, print_json
 from perfmodel.cost.engine import DEFAULT_ENGINE, engine_files, load_engine
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.catalog import device_files, load_device, load_model, load_system, model_files, system_files
@@ -50,6 +50,7 @@ def estimate(
     breakdown: Annotated[bool, typer.Option("--breakdown", help="Also print the per-operator table")] = False,
 ) -> None:
     """Static-batch TTFT, TPOT, end-to-end latency, throughput and memory."""
+    engine_notice(engine)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pm.FitWarning)
@@ -140,6 +141,7 @@ def hardware_detect(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the YAML here")] = None,
 ) -> None:
     """Describe this machine's CPU as a device YAML (estimates, labelled as such)."""
+    check_output(output, "-o")
     spec = detect_local_cpu()
     pm.Device.model_validate(spec)
     text = yaml.safe_dump(spec, sort_keys=False)
@@ -231,6 +233,8 @@ def validate(
     from perfmodel.calibrate import validate as run_validate
     from perfmodel.calibrate.report import html_report, summary, summary_by
 
+    check_output(report, "--report")
+    check_output(csv_out, "--csv")
     if serving:
         _validate_serving(csv, fast=fast, report=report, csv_out=csv_out, as_json=as_json, rows=rows)
         return
@@ -339,6 +343,8 @@ def calibrate_engines_command(
     from perfmodel.specs.catalog import catalog_dir
 
     paths = csv or default_measurement_files()
+    check_output_dir(engines_dir, "--engines-dir")
+    check_output_dir(calibration_dir, "--calibration-dir")
     try:
         with out.status("fitting engine profiles (and cross-validating)" if cv else "fitting engine profiles"):
             result, bands = calibrate_engines(paths, engines_dir=engines_dir or catalog_dir("engines"),
@@ -372,6 +378,8 @@ def simulate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from perfmodel.sim import simulate as run_simulation
+
+    check_output(trace, "--trace")
 
     show = err.is_terminal if progress is None else progress
     bar = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -458,6 +466,8 @@ def probe(
     from perfmodel.probe import ProbeOptions, RichProgress, run_probe, write_bundle
     from perfmodel.probe.report import bundle_table, e2e_summary_lines, e2e_table
 
+    check_output(output, "-o")
+
     try:
         if e2e:
             from perfmodel.probe.e2e import (
@@ -542,6 +552,8 @@ def calibrate(
 
     if engine_out is None and output is not None:
         engine_out = output.with_name(f"{output.stem}-engine.yaml")
+    check_output(output, "-o")
+    check_output(engine_out, "--engine-out")
     try:
         result = calibrate_bundle(bundle, hardware, device_id=device_id or (output.stem if output else None),
                                   reference_dtype=reference_dtype, engine_base=engine_base,

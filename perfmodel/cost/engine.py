@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -9,11 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from perfmodel.cost.config import Precision
-from perfmodel.errors import UnknownIdError
+from perfmodel.errors import PerfModelError, UnknownIdError
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
 from perfmodel.specs.device import Device
 from perfmodel.specs.dtypes import gguf_output_dtype
-from perfmodel.specs.loader import build_spec, read_mapping
+from perfmodel.specs.loader import build_spec, is_file, read_mapping
 
 # Achievable fractions of peak for a device with no measured hint, by device kind.
 DEFAULT_GEMM_EFFICIENCY = {"gpu": 0.75, "npu": 0.70, "soc": 0.60, "cpu": 0.55}
@@ -217,9 +218,14 @@ def load_engine(ref: str | EngineProfile | None) -> EngineProfile:
     """
     if isinstance(ref, EngineProfile):
         return ref
+    if isinstance(ref, os.PathLike):
+        ref = os.fspath(ref)
+    if ref is not None and not isinstance(ref, str):
+        raise PerfModelError(f"engine must be a profile name, a YAML path or an EngineProfile (got a "
+                             f"{type(ref).__name__})")
     files = engine_files()
-    if ref and ref.endswith((".yaml", ".yml")):
-        if Path(ref).is_file():
+    if ref and (ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref):
+        if ref.endswith((".yaml", ".yml")) and is_file(Path(ref)):
             return _engine_from_path(ref)
         raise UnknownIdError("engine", ref, files)
     name = canonical_engine_name(ref)

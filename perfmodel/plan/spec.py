@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFlo
 
 from perfmodel.errors import SpecError
 from perfmodel.sim.scenario import LengthSpec
-from perfmodel.specs.loader import build_spec, read_mapping
+from perfmodel.specs.loader import build_spec, is_file, read_mapping
 
 QUANTILES = ("p50", "p90", "p99")
 METRICS = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
@@ -237,7 +237,7 @@ def load_plan_spec(ref: str | Path | dict | PlanSpec) -> PlanSpec:
     text = str(ref)
     shipped = catalog_entries(catalog_dir("workloads") / "plans")
     path = shipped.get(text) or Path(text).expanduser()
-    if not path.is_file():
+    if not is_file(path):
         raise SpecError(f"file not found; shipped plans: {', '.join(sorted(shipped))}", source=text)
     data = read_mapping(path)
     data.setdefault("name", path.stem)

@@ -126,7 +126,7 @@ def build_setup(sc: Scenario) -> SimSetup:
     systems = {}
     fits = [True] * wl.num_requests
     for name, ps in pool_specs.items():
-        par = Parallelism(tp=ps.tp or sc.tp, pp=ps.pp or sc.pp, ep=ps.ep or sc.ep)
+        par = Parallelism(tp=ps.tp or sc.tp, pp=ps.pp or sc.pp, ep=ps.ep or sc.ep).check_for(model)
         system = resolve_system(ps.hardware or sc.hardware, par.num_devices)
         engine = load_engine(ps.engine or sc.engine)
         sched = ps.scheduler or sc.scheduler

@@ -8,6 +8,7 @@ output length. Arrays are indexed by request (`input_tokens`, ...) or by sequenc
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pandas as pd
 
 from perfmodel.errors import SpecError
 from perfmodel.sim.scenario import ArrivalSpec, LengthSpec, RequestClass, WorkloadSpec
+from perfmodel.specs.loader import MAX_TABLE_BYTES, is_file, read_csv_file, read_text_file
 
 IntArray = np.ndarray
 FloatArray = np.ndarray
@@ -61,16 +63,16 @@ class RequestTable:
 
 def _read_lengths(path: str, column: str | None) -> np.ndarray:
     p = Path(path)
-    if not p.is_file():
+    if not is_file(p):
         raise SpecError("empirical length file not found; check the path", source=path, field="path")
     try:
         if p.suffix == ".csv":
-            df = pd.read_csv(p)
+            df = read_csv_file(p)
             col = column or df.columns[0]
             values = df[col].to_numpy()
         else:
-            values = np.loadtxt(p, ndmin=1)
-    except (KeyError, ValueError) as exc:
+            values = np.loadtxt(io.StringIO(read_text_file(p, limit=MAX_TABLE_BYTES)), ndmin=1)
+    except (KeyError, ValueError, TypeError) as exc:
         raise SpecError(f"cannot read lengths ({exc})", source=path, field="column" if column else "path") from None
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0 or np.any(~np.isfinite(values)) or np.any(values < 1):
@@ -110,12 +112,9 @@ def draw_arrivals(spec: ArrivalSpec, n: int, rng: np.random.Generator) -> FloatA
 
 def _read_trace(path: str, limit: int | None, classes: tuple[RequestClass, ...]) -> pd.DataFrame:
     p = Path(path)
-    if not p.is_file():
+    if not is_file(p):
         raise SpecError("trace file not found; check the path", source=path, field="workload.arrival.path")
-    try:
-        df = pd.read_csv(p)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise SpecError(f"not a readable CSV ({exc})", source=path) from None
+    df = read_csv_file(p)
     for col in ("arrival_s", "input_tokens", "output_tokens"):
         if col not in df.columns:
             raise SpecError("missing column; the trace needs arrival_s, input_tokens, output_tokens",

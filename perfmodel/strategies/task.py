@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from perfmodel import __version__
+from perfmodel.checks import tokens, whole
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s
 from perfmodel.errors import PerfModelError
@@ -86,6 +87,10 @@ class Setup:
         return self.roles[role]
 
 
+MAX_RESOLUTION = 1_000_000
+"""Most context bins a decode is integrated on (bounded memory)."""
+
+
 def make_target(model: str | ModelArch, hardware: str | Device | System, *, attention: AttentionSpec = DENSE,
                 weight_dtype: str = "bf16", kv_dtype: str | None = None, act_dtype: str | None = None,
                 tp: int = 1, pp: int = 1, ep: int = 1, engine: str | EngineProfile | None = None,
@@ -93,8 +98,9 @@ def make_target(model: str | ModelArch, hardware: str | Device | System, *, atte
     """The target model's deployment from ids, paths or spec objects (`machine_balance` overrides I)."""
     if machine_balance is not None and not machine_balance > 0:
         raise PerfModelError(f"machine balance must be > 0 FLOP/byte (got {machine_balance}); e.g. 562.5 for B200")
-    par = Parallelism(tp=tp, pp=pp, ep=ep)
-    return Deployment(load_model(model), resolve_system(hardware, par.num_devices),
+    arch = load_model(model)
+    par = Parallelism(tp=tp, pp=pp, ep=ep).check_for(arch)
+    return Deployment(arch, resolve_system(hardware, par.num_devices),
                       Precision.of(weight_dtype, act_dtype, kv_dtype), par, load_engine(engine), attention,
                       machine_balance)
 
@@ -103,8 +109,9 @@ def make_setup(target: Deployment, strategy: Strategy, prompt_tokens: int,
                resolution: int | None = DEFAULT_RESOLUTION, role_cache: dict | None = None) -> Setup:
     """Deployments for the strategy's extra roles (same system and precision as the target unless
     the role names its own hardware), reusing `role_cache` across calls when given."""
-    if prompt_tokens < 1:
-        raise PerfModelError(f"prompt length must be >= 1 token (got {prompt_tokens})")
+    prompt_tokens = tokens(prompt_tokens, "prompt length (input_len)")
+    if resolution is not None:
+        resolution = whole(resolution, "resolution (context bins per decode)", maximum=MAX_RESOLUTION)
     cache = {} if role_cache is None else role_cache
     roles, separate = {}, {}
     for name, role in strategy.roles().items():

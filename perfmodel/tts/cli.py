@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from perfmodel.cli_common import fail, out, print_json
+from perfmodel.checks import MAX_GENERATION_TOKENS
+from perfmodel.cli_common import check_output, engine_notice, fail, out, print_json
 from perfmodel.errors import PerfModelError
 from perfmodel.strategies import (
     BeamSearch,
@@ -54,7 +55,8 @@ def lengths_from_options(gen_len: int | None, gen_lengths: Path | None, sigma: f
         return EmpiricalLengths.from_file(gen_lengths)
     tokens = gen_len if gen_len is not None else 4096
     if sigma is not None:
-        return LognormalLengths(median_tokens=tokens, sigma=sigma, max_tokens_cap=max(32768, 8 * tokens))
+        cap = min(max(32768, 8 * tokens), MAX_GENERATION_TOKENS)
+        return LognormalLengths(median_tokens=tokens, sigma=sigma, max_tokens_cap=cap)
     return FixedLength(tokens)
 
 
@@ -147,6 +149,7 @@ def cost_command(
     phases: Annotated[bool, typer.Option("--phases", help="Also print the per-phase table")] = False,
 ) -> None:
     """Cost of one prompt through one strategy: FLOPs, bytes, eFLOPs, seconds, joules, dollars."""
+    engine_notice(engine)
     try:
         lengths = lengths_from_options(gen_len, gen_lengths, gen_len_sigma)
         strat = build_strategy(strategy, n=n, m=m, lengths=lengths, budget=budget, verifier=verifier,
@@ -189,6 +192,8 @@ def frontier_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Best accuracy reachable for each budget over models × strategies × N × length budgets."""
+    check_output(csv, "--csv")
+    check_output(points_csv, "--points-csv")
     try:
         if budget_unit not in BUDGET_UNITS:
             raise PerfModelError(f"unknown --budget-unit '{budget_unit}'; use one of {', '.join(BUDGET_UNITS)}")

@@ -18,11 +18,13 @@ A length budget B turns every trial with generated_tokens > B into a trial witho
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from perfmodel.errors import PerfModelError
+from perfmodel.specs.loader import is_file, read_csv_file
 
 REQUIRED = ("model", "question_id", "trial_id", "correct", "generated_tokens")
 OPTIONAL = ("answer", "score", "prompt_tokens")
@@ -36,17 +38,16 @@ def load_trials(data: str | Path | pd.DataFrame) -> pd.DataFrame:
     """Read and validate trial data (a CSV path or a DataFrame); returns a clean DataFrame."""
     if isinstance(data, pd.DataFrame):
         df, source = data.copy(), "trials"
+    elif not isinstance(data, str | os.PathLike):
+        raise _fail("trials", f"expected a CSV path or a DataFrame (got a {type(data).__name__})")
     else:
         path = Path(data)
         source = str(path)
-        if not path.is_file():
+        if not is_file(path):
             raise _fail(source, "file not found; give a CSV with columns " + ", ".join(REQUIRED))
-        try:
-            df = pd.read_csv(path, dtype={"model": str, "question_id": str, "trial_id": str, "answer": str},
-                             keep_default_na=False, na_values={"score": [""], "correct": [""],
-                                                               "generated_tokens": [""]})
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise _fail(source, f"not a readable CSV ({str(exc).splitlines()[0]})") from None
+        df = read_csv_file(path, dtype={"model": str, "question_id": str, "trial_id": str, "answer": str},
+                           keep_default_na=False, na_values={"score": [""], "correct": [""],
+                                                             "generated_tokens": [""]})
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise _fail(source, f"missing column(s) {', '.join(missing)}; need {', '.join(REQUIRED)}")
