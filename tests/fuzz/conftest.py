@@ -12,9 +12,9 @@ import traceback
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 import typer
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from perfmodel.cli import app
 
