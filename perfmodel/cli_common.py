@@ -77,3 +77,14 @@ def engine_notice(name: str | None) -> None:
     if canonical_engine_name(name) not in engine_files():
         err.print(f"[yellow]note:[/] no engine profile named '{name}'; using 'generic' (a typical engine). "
                   "See `perfmodel engine list`.", highlight=False, soft_wrap=True)
+
+
+def renamed_flag(new_value: Any, old_value: Any, new_flag: str, old_flag: str) -> Any:
+    """The value of `new_flag`, or of its deprecated spelling `old_flag` (with a one-line warning)."""
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        fail(PerfModelError(f"give {new_flag} only ({old_flag} is its deprecated spelling)"))
+    err.print(f"[yellow]warning:[/] {old_flag} is deprecated; use {new_flag} (the old flag goes in the next release)",
+              highlight=False, soft_wrap=True)
+    return old_value

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
+from perfmodel.deprecation import rename_keys
 from perfmodel.errors import SpecError
 from perfmodel.sim.scenario import LengthSpec
 from perfmodel.specs.loader import build_spec, is_file, read_mapping
@@ -53,11 +54,13 @@ class TrafficSpec(_Frozen):
     burstiness_cv: PositiveFloat = 1.0
     """Coefficient of variation of gamma inter-arrival times (1 = Poisson, > 1 bursty)."""
     trace: str | None = None
-    """CSV with arrival_s, input_tokens, output_tokens (the simulator's trace format)."""
-    input_tokens: LengthSpec
-    output_tokens: LengthSpec
+    """CSV with arrival_s, input_len, output_len (the simulator's trace format)."""
+    input_len: LengthSpec
+    output_len: LengthSpec
     shared_prefix_fraction: float = Field(default=0.0, ge=0.0, lt=1.0)
     strategy: StrategySpec | None = None
+
+    _renamed = model_validator(mode="before")(lambda data: rename_keys(data, where="traffic"))
 
     @model_validator(mode="after")
     def _check(self) -> TrafficSpec:

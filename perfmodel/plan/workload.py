@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from perfmodel.deprecation import rename_columns
 from perfmodel.errors import SpecError
 from perfmodel.plan.spec import PlanSpec
 from perfmodel.sim.scenario import LengthSpec
@@ -60,10 +61,10 @@ def workload_shape(spec: PlanSpec) -> WorkloadShape:
     """Lengths of the spec's traffic (a trace file's columns when arrivals come from a trace)."""
     t = spec.traffic
     if t.arrival == "trace":
-        table = read_csv_file(t.trace)
-        inp, out = _column(table, "input_tokens", t.trace), _column(table, "output_tokens", t.trace)
+        table = rename_columns(read_csv_file(t.trace), where=str(t.trace))
+        inp, out = _column(table, "input_len", t.trace), _column(table, "output_len", t.trace)
     else:
-        inp, out = sample_lengths(t.input_tokens), sample_lengths(t.output_tokens, seed=1)
+        inp, out = sample_lengths(t.input_len), sample_lengths(t.output_len, seed=1)
     samples = 1
     if t.strategy is not None:
         samples = t.strategy.samples

@@ -25,6 +25,7 @@ from pydantic import (
 
 from perfmodel.checks import MAX_TOKENS
 from perfmodel.cost.engine import DEFAULT_ENGINE
+from perfmodel.deprecation import rename_keys
 from perfmodel.errors import PerfModelError, SpecError, UnknownIdError
 from perfmodel.sim.router import ROUTERS
 from perfmodel.sim.scheduler import SCHEDULERS
@@ -97,7 +98,7 @@ class ArrivalSpec(_Frozen):
     concurrency: PositiveInt | None = None
     think_time_s: NonNegativeFloat = 0.0
     path: str | None = None
-    """CSV with columns arrival_s, input_tokens, output_tokens (and optionally class)."""
+    """CSV with columns arrival_s, input_len, output_len (and optionally class)."""
 
     @model_validator(mode="after")
     def _check(self) -> ArrivalSpec:
@@ -126,14 +127,16 @@ class RequestClass(_Frozen):
     name: str = "default"
     weight: PositiveFloat = 1.0
     slo: SLOSpec = SLOSpec()
-    input_tokens: LengthSpec | None = None
-    output_tokens: LengthSpec | None = None
+    input_len: LengthSpec | None = None
+    output_len: LengthSpec | None = None
     shared_prefix_tokens: NonNegativeInt = 0
     """Leading prompt tokens identical across the class (a system prompt): cached once per replica."""
     samples: PositiveInt = 1
     """Best-of-N: N sequences share one prompt (prefilled once, prefix held once)."""
     first_finish: PositiveInt | None = None
     """m of a first-finish (short-m@k) group: the request ends when m samples finish; the rest are cancelled."""
+
+    _renamed = model_validator(mode="before")(lambda data: rename_keys(data, where="classes"))
 
     @model_validator(mode="after")
     def _check(self) -> RequestClass:
@@ -157,9 +160,11 @@ def _check_horizon(requests: int, rate_per_s: float) -> None:
 class WorkloadSpec(_Frozen):
     requests: Annotated[int, Field(ge=1, le=MAX_REQUESTS)] = 1000
     arrival: ArrivalSpec
-    input_tokens: LengthSpec
-    output_tokens: LengthSpec
+    input_len: LengthSpec
+    output_len: LengthSpec
     classes: Annotated[tuple[RequestClass, ...], Field(min_length=1)] = (RequestClass(),)
+
+    _renamed = model_validator(mode="before")(lambda data: rename_keys(data, where="workload"))
 
     @model_validator(mode="after")
     def _check(self) -> WorkloadSpec:

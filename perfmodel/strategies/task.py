@@ -18,6 +18,7 @@ from perfmodel import __version__
 from perfmodel.checks import tokens, whole
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s
+from perfmodel.deprecation import warn_renamed
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.catalog import load_model, resolve_system
 from perfmodel.specs.device import Device, System
@@ -87,6 +88,18 @@ class Setup:
         return self.roles[role]
 
 
+def _input_len(input_len: int | None, prompt_len: int | None) -> int:
+    """`input_len`, or the deprecated `prompt_len` (with a warning)."""
+    if prompt_len is not None:
+        if input_len is not None:
+            raise PerfModelError("give input_len only (prompt_len is its deprecated spelling)")
+        warn_renamed("prompt_len", "input_len")
+        return prompt_len
+    if input_len is None:
+        raise PerfModelError("input_len (prompt tokens) is required")
+    return input_len
+
+
 MAX_RESOLUTION = 1_000_000
 """Most context bins a decode is integrated on (bounded memory)."""
 
@@ -136,7 +149,7 @@ def _provenance(dep: Deployment) -> dict[str, Any]:
 
 def _inputs(setup: Setup, strategy: Strategy, cost_model: str) -> dict[str, Any]:
     t = setup.target
-    return {"model": t.model.id, "hardware": t.system.id, "prompt_len": setup.ctx.prompt_tokens,
+    return {"model": t.model.id, "hardware": t.system.id, "input_len": setup.ctx.prompt_tokens,
             "attention": t.attention.label(), "weight_dtype": t.precision.weight.name,
             "act_dtype": t.precision.act.name, "kv_dtype": t.precision.kv.name, "tp": t.parallelism.tp,
             "pp": t.parallelism.pp, "engine": t.engine.name, "cost_model": cost_model,
@@ -222,7 +235,7 @@ def task_cost(
     hardware: str | Device | System,
     strategy: Strategy,
     *,
-    prompt_len: int,
+    input_len: int | None = None,
     attention: AttentionSpec = DENSE,
     weight_dtype: str = "bf16",
     kv_dtype: str | None = None,
@@ -234,20 +247,22 @@ def task_cost(
     cost_model: str = "perfmodel",
     resolution: int | None = DEFAULT_RESOLUTION,
     machine_balance: float | None = None,
+    prompt_len: int | None = None,
 ) -> TaskCost:
-    """Cost of one prompt of `prompt_len` tokens through `strategy` with `model` on `hardware`.
+    """Cost of one prompt of `input_len` tokens through `strategy` with `model` on `hardware`.
 
     `attention` applies a sparse variant to every decode step of the target (prefill stays dense).
     `resolution` is the number of context bins a long decode is integrated on (None: every step).
     `cost_model="kinetics"` reports the published Kinetics law (decode only, weights dropped) for
     parallel-sampling strategies. `machine_balance` (FLOP/byte) replaces the device's I = peak FLOP/s
-    ÷ memory B/s in eFLOPs = FLOPs + I·bytes.
+    ÷ memory B/s in eFLOPs = FLOPs + I·bytes. `prompt_len` is the deprecated spelling of `input_len`.
     """
+    input_len = _input_len(input_len, prompt_len)
     if cost_model not in COST_MODELS:
         raise PerfModelError(f"unknown cost model '{cost_model}'; use one of {', '.join(COST_MODELS)}")
     target = make_target(model, hardware, attention=attention, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                          act_dtype=act_dtype, tp=tp, pp=pp, ep=ep, engine=engine, machine_balance=machine_balance)
-    setup = make_setup(target, strategy, prompt_len, resolution)
+    setup = make_setup(target, strategy, input_len, resolution)
     if cost_model == "kinetics":
         from perfmodel.strategies.kinetics_task import kinetics_task_cost
 

@@ -10,7 +10,7 @@ CSV columns (header required):
   majority vote (self-consistency);
 - optional `score` — a verifier's score of the trial (higher is better), needed for best-of-N
   with a verifier;
-- optional `prompt_tokens` — the question's prompt length.
+- optional `input_len` — the question's prompt length.
 
 A length budget B turns every trial with generated_tokens > B into a trial without an answer
 (it was cut before finishing): incorrect, no vote, never selected ahead of a finished trial.
@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfmodel.deprecation import rename_columns
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.loader import is_file, read_csv_file
 
 REQUIRED = ("model", "question_id", "trial_id", "correct", "generated_tokens")
-OPTIONAL = ("answer", "score", "prompt_tokens")
+OPTIONAL = ("answer", "score", "input_len")
 
 
 def _fail(source: str, message: str) -> PerfModelError:
@@ -48,12 +49,13 @@ def load_trials(data: str | Path | pd.DataFrame) -> pd.DataFrame:
         df = read_csv_file(path, dtype={"model": str, "question_id": str, "trial_id": str, "answer": str},
                            keep_default_na=False, na_values={"score": [""], "correct": [""],
                                                              "generated_tokens": [""]})
+    df = rename_columns(df, where=source, renames={"prompt_tokens": "input_len"})
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise _fail(source, f"missing column(s) {', '.join(missing)}; need {', '.join(REQUIRED)}")
     if df.empty:
         raise _fail(source, "no trials")
-    for col in ("correct", "generated_tokens", *(c for c in ("score", "prompt_tokens") if c in df.columns)):
+    for col in ("correct", "generated_tokens", *(c for c in ("score", "input_len") if c in df.columns)):
         df[col] = pd.to_numeric(df[col], errors="coerce")
         if df[col].isna().any():
             row = int(df[col].isna().to_numpy().argmax())

@@ -56,13 +56,13 @@ def test_estimate_values(batch, input_len, output_len, tp, pp, ep, weight_dtype,
           tp=tp, pp=pp, ep=ep, weight_dtype=weight_dtype, engine=engine)
 
 
-@given(prompt_len=COUNT, n=st.integers(-2, 16), tokens=st.integers(-2, 4096))
+@given(input_len=COUNT, n=st.integers(-2, 16), tokens=st.integers(-2, 4096))
 def test_task_cost_values(prompt_len, n, tokens) -> None:
     try:
         strategy = pm.BestOfN(n=n, lengths=pm.FixedLength(tokens))
     except pm.PerfModelError:
         return
-    _call(pm.task_cost, "qwen3-0.6b", "h100-sxm-80gb", strategy, prompt_len=prompt_len)
+    _call(pm.task_cost, "qwen3-0.6b", "h100-sxm-80gb", strategy, input_len=prompt_len)
 
 
 @given(concurrency=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 10**6)),

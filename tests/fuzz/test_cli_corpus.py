@@ -18,8 +18,8 @@ COMMANDS = {
     "validate": ["validate", "{}", "--json"],
     "validate-serving": ["validate", "--serving", "--fast", "{}", "--json"],
     "tts-frontier": ["tts", "frontier", "{}", "--json"],
-    "tts-cost-lengths": ["tts", "cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "--gen-lengths", "{}", "--json"],
-    "tts-cost-model": ["tts", "cost", "-m", "{}", "-H", "h100-sxm-80gb", "--gen-len", "64", "--json"],
+    "tts-cost-lengths": ["tts", "cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "--output-lengths", "{}", "--json"],
+    "tts-cost-model": ["tts", "cost", "-m", "{}", "-H", "h100-sxm-80gb", "--output-len", "64", "--json"],
 }
 # Which corpus files each command reads (its own kind, plus the files that are wrong for every reader).
 ANY = ("binary", "utf16", "empty", "latin1", "deep", "list.yaml", "hf-toplist", "hf-truncated")

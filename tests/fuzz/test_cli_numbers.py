@@ -49,15 +49,15 @@ def test_simulate_overrides(cli, requests, rate, seed) -> None:
        strategy=st.sampled_from(["single", "best-of-n", "self-consistency", "first-finish", "revision",
                                  "speculative", "beam", "long-cot"]))
 def test_tts_cost_numbers(cli, prompt, gen, n, resolution, strategy) -> None:
-    cli(["tts", "cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "-s", strategy, "--prompt-len", prompt,
-         "--gen-len", gen, "--n", n, "--resolution", resolution, "--json"])
+    cli(["tts", "cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "-s", strategy, "--input-len", prompt,
+         "--output-len", gen, "--samples", n, "--resolution", resolution, "--json"])
 
 
 @given(sigma=NUMBER_TEXT, alpha=NUMBER_TEXT, gamma=NUMBER_TEXT, budget=NUMBER_TEXT, balance=NUMBER_TEXT,
        sparse=st.sampled_from(["none", "window", "topk", "block-topk", "bogus"]), kv_budget=NUMBER_TEXT)
 def test_tts_cost_more_numbers(cli, sigma, alpha, gamma, budget, balance, sparse, kv_budget) -> None:
-    cli(["tts", "cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "-s", "speculative", "--gen-len", "256",
-         "--gen-len-sigma", sigma, "--alpha", alpha, "--gamma", gamma, "--budget", budget,
+    cli(["tts", "cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "-s", "speculative", "--output-len", "256",
+         "--output-len-sigma", sigma, "--alpha", alpha, "--gamma", gamma, "--budget", budget,
          "--machine-balance", balance, "--sparse", sparse, "--kv-budget", kv_budget, "--json"])
 
 

@@ -21,8 +21,8 @@ CASES = {
     "estimate output 1e9 (refused)": (["estimate", *M, "--input-len", "16", "--output-len", "1000000000"], 2),
     "estimate output 1e8 (sampled)": (["estimate", *M, "--input-len", "16", "--output-len", "100000000",
                                        "--json"], 0),
-    "tts gen-len 1e8 (refused)": (["tts", "cost", *M, "--gen-len", "100000000", "--json"], 2),
-    "tts every step": (["tts", "cost", *M, "--gen-len", "200000", "--resolution", "0", "--json"], 0),
+    "tts gen-len 1e8 (refused)": (["tts", "cost", *M, "--output-len", "100000000", "--json"], 2),
+    "tts every step": (["tts", "cost", *M, "--output-len", "200000", "--resolution", "0", "--json"], 0),
     "simulate 1e10 requests (refused)": (["simulate", "chat", "-n", "10000000000"], 2),
 }
 
