@@ -50,8 +50,8 @@ def test_cost_sparse_and_kinetics() -> None:
 def test_cost_lengths_file_and_table(tmp_path) -> None:
     path = tmp_path / "lengths.txt"
     path.write_text("1000\n2000\n4000\n")
-    r = _run("cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "--strategy", "best-of-n", "--output-lengths", str(path),
-             "--phases")
+    r = _run("cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "--strategy", "best-of-n", "--output-lengths",
+             str(path), "--phases")
     assert r.exit_code == 0, r.output
     assert "eFLOPs" in r.stdout and "decode" in r.stdout
 
