@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfmodel import __version__
+from perfmodel._version import __version__
 from perfmodel.checks import tokens, whole
 from perfmodel.cost.batch import BatchStats
 from perfmodel.cost.config import Parallelism, Precision

@@ -9,7 +9,6 @@ import pandas as pd
 from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
 
-import perfmodel as pm
 from perfmodel.calibrate.data import study_of
 from perfmodel.calibrate.params import (
     ENGINE_FIELDS,
@@ -21,7 +20,9 @@ from perfmodel.calibrate.params import (
     engine_prior,
 )
 from perfmodel.calibrate.predict import predict
-from perfmodel.cost.engine import EngineProfile
+from perfmodel.cost.engine import EngineProfile, engine_files, load_engine
+from perfmodel.errors import PerfModelError
+from perfmodel.specs.catalog import load_device, load_model
 from perfmodel.specs.device import Device
 
 DATA_SIGMA = 0.10  # a 10% miss on one row weighs as much as one prior standard deviation
@@ -30,7 +31,7 @@ MISSING_PENALTY = 10.0
 
 def prior_engine(name: str) -> EngineProfile:
     """The named profile with every fitted field reset to its prior (nothing learned from data)."""
-    base = pm.load_engine(name)
+    base = load_engine(name)
     update = {field: engine_prior(base, field) for field in ENGINE_FIELDS}
     return base.model_copy(update=update | {"calibrated": False, "fit": None})
 
@@ -40,8 +41,8 @@ def model_features(models) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {"grouped": set(), "moe": set()}
     for model_id in set(models):
         try:
-            model = pm.load_model(model_id)
-        except pm.PerfModelError:
+            model = load_model(model_id)
+        except PerfModelError:
             continue
         if not model.mla and model.kv_heads < model.num_heads:
             out["grouped"].add(model_id)
@@ -52,7 +53,7 @@ def model_features(models) -> dict[str, set[str]]:
 
 def prior_device(device_id: str) -> Device:
     """The catalog device without any fitted efficiency."""
-    return pm.load_device(device_id).model_copy(update={"fitted_efficiency": None})
+    return load_device(device_id).model_copy(update={"fitted_efficiency": None})
 
 
 @dataclass
@@ -187,7 +188,7 @@ def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
     global physics."""
     shared = {p.name: p.to_value(v) for p, v in zip(result.params, result.values, strict=True) if p.scope == "global"}
     out = {}
-    for name in pm.cost.engine_files():
+    for name in engine_files():
         engine = result.engines.get(name) or prior_engine(name).model_copy(update=shared)
         if is_current_profile(engine):
             out[name] = engine

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from perfmodel.constants import DEFAULT_ENGINE
 from perfmodel.cost.config import Precision
 from perfmodel.errors import PerfModelError, UnknownIdError
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
@@ -166,7 +167,7 @@ ENGINE_ALIASES = {
     "huggingface": "hf-transformers", "pytorch": "hf-transformers", "sg-lang": "sglang",
     "tensorrt-llm-0.6": "trtllm-0.6", "trtllm-v0.6": "trtllm-0.6", "vllm-0": "vllm-v0", "vllm0": "vllm-v0",
 }
-DEFAULT_ENGINE = "vllm"
+
 """The profile used when no engine is named, in the API, CLI, dashboard, simulator and `tts cost` alike."""
 
 

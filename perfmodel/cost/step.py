@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from perfmodel.cost import comm
 from perfmodel.cost.batch import Batch, BatchStats, FloatArray
+from perfmodel.cost.comm import all_to_all_s, allreduce_s, point_to_point_s
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.cost.memory import activation_bytes, reserve_bytes, weight_bytes_per_device
@@ -166,17 +166,17 @@ def step_cost(
     if par.tp > 1:
         per_layer = 1 if model.parallel_attention else 2
         ar = per_layer * model.num_layers / par.pp * (
-            comm.allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
+            allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
         # the engine hides this fraction of the all-reduce behind the stage's compute, never more than it
         ar = ar - engine.tp_comm_overlap * np.minimum(ar, stage_s)
         comm_rows.append(("tp_allreduce", ar))
     if par.ep > 1 and model.moe:
         msg = mb.new_tokens * model.moe.experts_per_token * model.hidden_size * act_bytes
         a2a = 2.0 * model.num_moe_layers / par.pp * (
-            comm.all_to_all_s(msg, par.ep, system.link_for(par.tp), eff) + call_s)
+            all_to_all_s(msg, par.ep, system.link_for(par.tp), eff) + call_s)
         comm_rows.append(("ep_all_to_all", a2a))
     if par.pp > 1:
-        send = comm.point_to_point_s(hidden_msg, system.link_for(par.num_devices), eff) + call_s
+        send = point_to_point_s(hidden_msg, system.link_for(par.num_devices), eff) + call_s
         comm_rows.append(("pp_send", send))
     stage_comm_s = sum((c for _, c in comm_rows), _zeros_like(mb.new_tokens))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from perfmodel import __version__
+from perfmodel._version import __version__
 from perfmodel.checks import tokens, whole
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s

@@ -1,40 +1,25 @@
 """`perfmodel tts cost | frontier`: test-time scaling cost of a task, accuracy-versus-cost frontiers.
 
-Registered on the main CLI as the `tts` sub-app. User mistakes print one line and exit 2.
+User mistakes print one line and exit 2. The cost core is imported when a command runs, not at start-up.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from perfmodel.checks import MAX_GENERATION_TOKENS
-from perfmodel.cli_common import check_output, engine_notice, fail, out, print_json, renamed_flag
+from perfmodel.cli.common import check_output, engine_notice, fail, out, print_json, renamed_flag
 from perfmodel.errors import PerfModelError
-from perfmodel.strategies import (
-    BeamSearch,
-    BestOfN,
-    EmpiricalLengths,
-    FirstFinish,
-    LengthDist,
-    LognormalLengths,
-    LongCoT,
-    OutcomeRewardModel,
-    Revision,
-    SelfConsistency,
-    Single,
-    Speculative,
-    Strategy,
-    attention_from_options,
-    task_cost,
-)
-from perfmodel.strategies.lengths import FixedLength
-from perfmodel.tts.frontier import BUDGET_UNITS, DEFAULT_N, frontier
 
+if TYPE_CHECKING:
+    from perfmodel.strategies import LengthDist, Strategy
+
+BUDGET_UNIT_NAMES = ("eflops", "flops", "seconds", "dollars", "joules")
+"""The keys of :data:`perfmodel.tts.frontier.BUDGET_UNITS` (named here so `--help` needs no cost core)."""
 tts_app = typer.Typer(no_args_is_help=True, help="Test-time scaling: cost of a task, accuracy-versus-cost frontiers.")
 STRATEGY_NAMES = ("single", "best-of-n", "self-consistency", "long-cot", "beam", "first-finish", "revision",
                   "speculative")
@@ -49,6 +34,9 @@ def _ints(text: str | None, what: str) -> list[int] | None:
 
 def lengths_from_options(output_len: int | None, output_lengths: Path | None, sigma: float | None) -> LengthDist:
     """--output-len L (fixed, or the median of a lognormal with --output-len-sigma) or --output-lengths FILE."""
+    from perfmodel.checks import MAX_GENERATION_TOKENS
+    from perfmodel.strategies import EmpiricalLengths, FixedLength, LognormalLengths
+
     if output_lengths is not None:
         if output_len is not None:
             raise PerfModelError("give either --output-len or --output-lengths, not both")
@@ -64,6 +52,18 @@ def build_strategy(name: str, *, n: int | None, m: int, lengths: LengthDist, bud
                    share_prefix: bool, width: int, expansion: int, tokens_per_step: int, depth: int, turns: int,
                    feedback_tokens: int, draft: str, gamma: int, alpha: float, draft_hardware: str | None) -> Strategy:
     """A strategy object from CLI options."""
+    from perfmodel.strategies import (
+        BeamSearch,
+        BestOfN,
+        FirstFinish,
+        LongCoT,
+        OutcomeRewardModel,
+        Revision,
+        SelfConsistency,
+        Single,
+        Speculative,
+    )
+
     if name not in STRATEGY_NAMES:
         raise PerfModelError(f"unknown strategy '{name}'; use one of {', '.join(STRATEGY_NAMES)}")
     samples = n if n is not None else (1 if name in ("single", "long-cot", "speculative") else 8)
@@ -156,6 +156,8 @@ def cost_command(
     phases: Annotated[bool, typer.Option("--phases", help="Also print the per-phase table")] = False,
 ) -> None:
     """Cost of one prompt through one strategy: FLOPs, bytes, eFLOPs, seconds, joules, dollars."""
+    from perfmodel.strategies import attention_from_options, task_cost
+
     samples = renamed_flag(samples, old_n, "--samples", "--n")
     input_len = renamed_flag(input_len, old_prompt_len, "--input-len", "--prompt-len")
     output_len = renamed_flag(output_len, old_gen_len, "--output-len", "--gen-len")
@@ -192,7 +194,7 @@ def frontier_command(
     strategies: Annotated[str | None, typer.Option("--strategies", help="Comma-separated frontier strategies")] = None,
     n_values: Annotated[str | None, typer.Option("--n-values", help="Comma-separated N")] = None,
     budgets: Annotated[str | None, typer.Option("--budgets", help="Comma-separated length budgets")] = None,
-    budget_unit: Annotated[str, typer.Option("--budget-unit", help="|".join(BUDGET_UNITS))] = "eflops",
+    budget_unit: Annotated[str, typer.Option("--budget-unit", help="|".join(BUDGET_UNIT_NAMES))] = "eflops",
     input_len: Annotated[int | None, typer.Option("--input-len", help="Prompt tokens (default: the data's "
                                                   "input_len column, else 256)")] = None,
     old_prompt_len: Annotated[int | None, typer.Option("--prompt-len", hidden=True)] = None,
@@ -207,6 +209,9 @@ def frontier_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Best accuracy reachable for each budget over models × strategies × N × length budgets."""
+    from perfmodel.strategies import attention_from_options
+    from perfmodel.tts.frontier import BUDGET_UNITS, DEFAULT_N, frontier
+
     input_len = renamed_flag(input_len, old_prompt_len, "--input-len", "--prompt-len")
     check_output(csv, "--csv")
     check_output(points_csv, "--points-csv")

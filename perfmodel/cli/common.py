@@ -1,4 +1,4 @@
-"""What every command-line front end shares: the consoles, one-line errors, JSON output."""
+"""What every command shares: the consoles, one-line errors, strict JSON, output-path checks, renamed flags."""
 
 from __future__ import annotations
 
@@ -88,3 +88,18 @@ def renamed_flag(new_value: Any, old_value: Any, new_flag: str, old_flag: str) -
     err.print(f"[yellow]warning:[/] {old_flag} is deprecated; use {new_flag} (the old flag goes in the next release)",
               highlight=False, soft_wrap=True)
     return old_value
+
+
+def install_flag_display() -> None:
+    """Show boolean flags without a `<bool>` value placeholder in `--help` (they take no value)."""
+    from typer.core import TyperOption
+
+    if getattr(TyperOption.display_type_rich, "_perfmodel_flags", False):
+        return
+    original = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    display_type_rich._perfmodel_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
