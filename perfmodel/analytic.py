@@ -27,7 +27,6 @@ from perfmodel.cost.engine import (
     request_overhead_s,
 )
 from perfmodel.cost.memory import MemoryReport, memory_report
-from perfmodel.cost.operators import step_operators
 from perfmodel.cost.step import StepCost, step_cost
 from perfmodel.errors import DoesNotFitError, PerfModelError
 from perfmodel.specs.catalog import load_model, resolve_system
@@ -292,9 +291,8 @@ def kernel_time(
     stats = BatchStats.uniform(1, num_tokens, context_tokens, window=window)
     prof = load_engine(engine)
     cost = step_cost(arch, system, stats, prec, par, prof)
-    specs = step_operators(arch, stats, prof.stored_precision(prec), par, fused_epilogues=prof.fused_epilogues)
-    for op, spec in zip(cost.ops, specs, strict=False):
+    for op in cost.ops:
         if op.name == operator:
-            return float(op.time_s) / spec.count
+            return float(op.time_s) / op.count
     names = ", ".join(o.name for o in cost.ops if o.kind not in ("comm", "overhead"))
     raise PerfModelError(f"unknown operator '{operator}'; use one of {names}")
