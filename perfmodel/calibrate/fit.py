@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -195,17 +196,22 @@ def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
     return out
 
 
-def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = None, max_nfev: int = 30) -> np.ndarray:
+def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = None, max_nfev: int = 30,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Leave-one-group-out predictions: each group is predicted by a fit that never saw it.
 
     A held-out device falls back to its published hints or kind defaults; a held-out engine is
     predicted with the generic profile of the engines that remain (what an unknown engine gets).
+    `progress(done, total)` is called after each held-out group.
     """
     column = GROUP_COLUMNS[by]
     keys = table[column] if column in table.columns else table["source"].map(study_of)
     warm = {p.key: p.to_value(v) for p, v in zip(full.params, full.values, strict=True)} if full else None
     held_out = np.full(len(table), np.nan)
-    for group in sorted(set(keys)):
+    groups = sorted(set(keys))
+    for done, group in enumerate(groups):
+        if progress is not None:
+            progress(done, len(groups))
         test = (keys == group).to_numpy()
         train = table[~test]
         if train.empty:

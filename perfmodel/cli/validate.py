@@ -58,11 +58,19 @@ def validate_command(
         fail(PerfModelError("--fast applies to --serving only"))
     if cv is not None and cv not in ("device", "model", "source", "engine"):
         fail(PerfModelError(f"--cv must be device, model, source or engine (got {cv!r})"))
-    try:
-        from perfmodel.calibrate.serving_data import default_serving_files
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        errors = run_validate(csv or default_measurement_files(), engine=engine, cv=cv, before=before,
-                              serving_paths=() if csv else default_serving_files())
+    from perfmodel.calibrate.serving_data import default_serving_files
+
+    bar = Progress(TextColumn(f"cross-validating by {cv}" if cv else "predicting"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+                   disable=not (cv and err.is_terminal))
+    try:
+        with bar:
+            task = bar.add_task("folds", total=None)
+            errors = run_validate(csv or default_measurement_files(), engine=engine, cv=cv, before=before,
+                                  serving_paths=() if csv else default_serving_files(),
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     except PerfModelError as exc:
         fail(exc)
     label = f"cross-validated by {cv}" if cv else ("priors (before fitting)" if before else "shipped profiles")

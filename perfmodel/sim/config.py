@@ -171,10 +171,8 @@ def build_setup(sc: Scenario) -> SimSetup:
             pools[name].append(index)
             replicas.append(ReplicaConfig(
                 index=index, pool=name, cfg_id=cfg_id, draft_cfg_id=draft_id, scheduler=sched, kv_blocks=blocks,
-                kv_block_bytes=block_bytes, engine=engine, spec_k=spec_k,
-                spec_rate=sc.speculative.acceptance_rate if spec_k else 0.0, window=window, draft_window=dwindow,
-                num_devices=par.num_devices, peak_flops_per_s=peak, mem_bw_bytes_per_s=system.device.mem_bw_bytes_per_s,
-                system_id=system.id))
+                engine=engine, spec_k=spec_k, window=window, draft_window=dwindow, peak_flops_per_s=peak,
+                mem_bw_bytes_per_s=system.device.mem_bw_bytes_per_s, system_id=system.id))
         systems[name] = (system, par)
         info[name] = {"replicas": ps.replicas, "hardware": system.id, "device": system.device.id, "tp": par.tp,
                       "pp": par.pp, "ep": par.ep, "engine": engine.name, "scheduler": sched.model_dump(),

@@ -40,13 +40,10 @@ class ReplicaConfig:
     draft_cfg_id: int | None
     scheduler: SchedulerSpec
     kv_blocks: int
-    kv_block_bytes: float
     engine: EngineProfile
     spec_k: int
-    spec_rate: float
     window: int | None
     draft_window: int | None
-    num_devices: int
     peak_flops_per_s: float
     mem_bw_bytes_per_s: float
     system_id: str

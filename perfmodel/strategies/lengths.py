@@ -52,10 +52,6 @@ class LengthDist(ABC):
     def max_tokens(self) -> int:
         return int(self.pmf()[0][-1])
 
-    @property
-    def support_size(self) -> int:
-        return int(self.pmf()[0].size)
-
     def cdf(self, tokens: ArrayLike) -> FloatArray:
         """P(L <= tokens)."""
         values, _, cum = self._table

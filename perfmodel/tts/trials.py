@@ -74,8 +74,3 @@ def load_trials(data: str | Path | pd.DataFrame) -> pd.DataFrame:
     if "answer" in df.columns:
         df["answer"] = df["answer"].fillna("").astype(str)
     return df.reset_index(drop=True)
-
-
-def trials_per_question(df: pd.DataFrame) -> pd.Series:
-    """Trials of each (model, question)."""
-    return df.groupby(["model", "question_id"]).size()
