@@ -12,21 +12,51 @@ from perfmodel.cli.common import check_output, check_output_dir, err, fail, fini
 from perfmodel.errors import PerfModelError
 
 
+def _pct(value: float) -> str:
+    return "–" if value != value else f"{value:.1%}"
+
+
+def _times(value: float) -> str:
+    return "–" if value != value else f"{value:.2f}x"
+
+
+def _refuse_unpredicted(errors) -> None:
+    """Exit 2 when no row could be priced (unknown device, model or engine), naming the first row's problem;
+    warn about the rows that could not be priced otherwise."""
+    from perfmodel.calibrate.predict import predict_row
+
+    missing = errors["predicted"].isna()
+    if not missing.any():
+        return
+    first = errors[missing].iloc[0]
+    try:
+        predict_row(first)
+        reason = "the model returned no value"
+    except PerfModelError as exc:
+        reason = str(exc)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        reason = "the row is incomplete"
+    where = f"{first.get('hardware')}, {first.get('model')}"
+    if missing.all():
+        fail(PerfModelError(f"none of the {len(errors)} rows could be predicted; first ({where}): {reason}"))
+    err.print(f"[yellow]not predicted[/] ({int(missing.sum())} of {len(errors)} rows; first: {where}): {reason}",
+              highlight=False, soft_wrap=True)
+
+
 def _print_summary_tables(errors, title: str, groups: tuple[str, ...] = ("source", "device", "engine",
                                                                           "quantity")) -> None:
     from perfmodel.calibrate.report import summary, summary_by
 
     overall = summary(errors)
-    out.print(f"[bold]{title}[/]: {overall['rows']} rows, median |error| {overall['median']:.1%}, "
-              f"p90 {overall['p90']:.1%}, worst {overall['max_ratio']:.2f}x", highlight=False)
+    out.print(f"[bold]{title}[/]: {overall['rows']} rows, median |error| {_pct(overall['median'])}, "
+              f"p90 {_pct(overall['p90'])}, worst {_times(overall['max_ratio'])}", highlight=False)
     for group in groups:
         df = summary_by(errors, group)
         table = Table(title=f"by {group}")
         for col in (group, "rows", "median", "p90", "max_ratio"):
             table.add_column(col, justify="left" if col == group else "right")
         for row in df.itertuples(index=False):
-            table.add_row(str(row[0])[:60], str(row.rows), f"{row.median:.1%}", f"{row.p90:.1%}",
-                          f"{row.max_ratio:.2f}x")
+            table.add_row(str(row[0])[:60], str(row.rows), _pct(row.median), _pct(row.p90), _times(row.max_ratio))
         out.print(table)
 
 
@@ -73,6 +103,7 @@ def validate_command(
                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
     except PerfModelError as exc:
         fail(exc)
+    _refuse_unpredicted(errors)
     label = f"cross-validated by {cv}" if cv else ("priors (before fitting)" if before else "shipped profiles")
     if as_json:
         print_json({"mode": label, "overall": summary(errors),

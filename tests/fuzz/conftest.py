@@ -34,6 +34,10 @@ SCENARIO = ("model: qwen3-0.6b\nhardware: h100-sxm-80gb\nworkload:\n  requests: 
             "  output_tokens: {dist: fixed, value: 8}\n")
 
 
+E2E_HEADER = ("hardware,num_devices,engine,model,weight_dtype,kv_dtype,batch,input_len,output_len,quantity,value,"
+              "reliability,source\n")
+
+
 def _hf(**changes) -> str:
     data = {**HF, **changes}
     return json.dumps({k: v for k, v in data.items() if v is not ...})
@@ -120,12 +124,13 @@ CSV_CORPUS: dict[str, str | bytes] = {
     "utf16.csv": "a,b\n1,2\n".encode("utf-16"),
     "ragged.csv": 'a,b\n1,2,3,4\n"unterminated\n',
     "wrong-columns.csv": "x,y\n1,2\n",
-    "nan-values.csv": ("hardware,num_devices,engine,model,batch,input_len,output_len,quantity,value,source\n"
-                       "h100-sxm-80gb,1,vllm,llama-3.1-8b,1,128,128,ttft_s,nan,x\n"),
-    "unknown-device.csv": ("hardware,num_devices,engine,model,batch,input_len,output_len,quantity,value,source\n"
-                           "no-such-gpu,1,vllm,llama-3.1-8b,1,128,128,ttft_s,0.05,x\n"),
-    "negative-values.csv": ("hardware,num_devices,engine,model,batch,input_len,output_len,quantity,value,source\n"
-                            "h100-sxm-80gb,1,vllm,llama-3.1-8b,-1,128,128,ttft_s,-0.05,x\n"),
+    "nan-values.csv": (E2E_HEADER
+                       + "h100-sxm-80gb,1,vllm,llama-3.1-8b,bf16,bf16,1,128,128,ttft_s,nan,A,x\n"),
+    "unknown-model.csv": (E2E_HEADER + "h100-sxm-80gb,1,vllm,no-such-model,bf16,bf16,1,128,128,ttft_s,0.05,A,x\n"),
+    "unknown-device.csv": (E2E_HEADER
+                           + "no-such-gpu,1,vllm,llama-3.1-8b,bf16,bf16,1,128,128,ttft_s,0.05,A,x\n"),
+    "negative-values.csv": (E2E_HEADER
+                            + "h100-sxm-80gb,1,vllm,llama-3.1-8b,bf16,bf16,-1,128,128,ttft_s,-0.05,A,x\n"),
     "trials-nan.csv": "model,question_id,trial_id,correct,generated_tokens\nqwen3-0.6b,q1,t1,1,nan\n",
     "trials-strings.csv": "model,question_id,trial_id,correct,generated_tokens\nqwen3-0.6b,q1,t1,yes,many\n",
     "trials-huge.csv": "model,question_id,trial_id,correct,generated_tokens\nqwen3-0.6b,q1,t1,1,1e15\n",

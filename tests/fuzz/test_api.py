@@ -57,12 +57,12 @@ def test_estimate_values(batch, input_len, output_len, tp, pp, ep, weight_dtype,
 
 
 @given(input_len=COUNT, n=st.integers(-2, 16), tokens=st.integers(-2, 4096))
-def test_task_cost_values(prompt_len, n, tokens) -> None:
+def test_task_cost_values(input_len, n, tokens) -> None:
     try:
         strategy = pm.BestOfN(n=n, lengths=pm.FixedLength(tokens))
     except pm.PerfModelError:
         return
-    _call(pm.task_cost, "qwen3-0.6b", "h100-sxm-80gb", strategy, input_len=prompt_len)
+    _call(pm.task_cost, "qwen3-0.6b", "h100-sxm-80gb", strategy, input_len=input_len)
 
 
 @given(concurrency=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 10**6)),
@@ -108,3 +108,17 @@ def test_path_and_mapping_arguments() -> None:
     assert model.num_layers == 2
     with pytest.raises(pm.PerfModelError, match="model"):
         pm.estimate(None, "h100-sxm-80gb", input_len=16, output_len=4)
+
+
+def test_dashboard_inputs_raise_the_package_errors(corpus) -> None:
+    """The dashboard's Estimate page calls these with what the user typed: bad files give PerfModelError."""
+    for name in ("binary.yaml", "utf16.yaml", "deep-list.yaml", "inf.yaml", "alias-bomb.yaml"):
+        with pytest.raises(pm.PerfModelError):
+            pm.resolve_system(str(corpus[name]), 1)
+    for name in ("hf-string/config.json", "hf-nan/config.json", "hf-missing/config.json", "hf-binary/config.json"):
+        with pytest.raises(pm.PerfModelError):
+            pm.estimate(str(corpus[name]), "h100-sxm-80gb", input_len=16, output_len=4)
+    with pytest.raises(pm.PerfModelError):
+        pm.estimate("/no/such/dir/config.json", "h100-sxm-80gb", input_len=16, output_len=4)
+    with pytest.raises(pm.PerfModelError, match="limit"):
+        pm.estimate("qwen3-0.6b", "h100-sxm-80gb", input_len=16, output_len=10**9)
