@@ -23,7 +23,7 @@ from perfmodel.specs.dtypes import matmul_compute_family
 from perfmodel.specs.model import ModelArch
 from perfmodel.strategies.attention import DENSE, AttentionSpec
 from perfmodel.strategies.phases import Phase, phase_stats
-from perfmodel.strategies.power import power_w, utilisation
+from perfmodel.strategies.power import power_w, utilization
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +131,7 @@ def step_metrics(dep: Deployment, stats: BatchStats, selection: BatchStats | Non
         for key, value in extra.items():
             m[key] = m[key] + value
     device = dep.system.device
-    util = utilisation(device, m["flops"], m["bytes"], m["time_s"], dep.compute_family)
+    util = utilization(device, m["flops"], m["bytes"], m["time_s"], dep.compute_family)
     power = power_w(device, util)
     m["energy_j"] = dep.devices * power * m["time_s"] if power is not None else np.full(size, np.nan)
     m["kv_write_bytes"] = kv_write_bytes(dep.model, dep.precision, stats.new_tokens, dep.parallelism)
