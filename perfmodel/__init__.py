@@ -6,92 +6,124 @@ Public API::
     est = pm.estimate("llama-3.1-8b", "h100-sxm-80gb", batch=8, input_len=1024, output_len=256)
     est.ttft_s, est.tpot_s, est.breakdown
 
-Every time figure comes from one cost core, :func:`perfmodel.cost.step_cost`.
+Every time figure comes from one cost core, :func:`perfmodel.cost.step_cost`. Names are imported
+on first use (PEP 562), so `import perfmodel` and the command line start fast.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from perfmodel.analytic import Estimate, FitWarning, estimate, kernel_time  # noqa: E402
-from perfmodel.cost import (  # noqa: E402
-    Batch,
-    BatchStats,
-    EngineProfile,
-    Parallelism,
-    Precision,
-    kv_bytes,
-    load_engine,
-    max_batch_size,
-    step_cost,
-)
-from perfmodel.cost.engine import DEFAULT_ENGINE  # noqa: E402
-from perfmodel.errors import DoesNotFitError, PerfModelError, SpecError, UnknownIdError  # noqa: E402
-from perfmodel.specs import (  # noqa: E402
-    Device,
-    ModelArch,
-    System,
-    load_device,
-    load_model,
-    load_system,
-    model_from_hf_dict,
-    resolve_system,
-)
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "DEFAULT_ENGINE", "Batch", "BatchStats", "Device", "DoesNotFitError", "EngineProfile", "Estimate", "FitWarning",
-    "ModelArch", "Parallelism", "PerfModelError", "Precision", "SpecError", "System", "UnknownIdError",
-    "estimate", "kernel_time", "kv_bytes", "load_device", "load_engine", "load_model", "load_system", "max_batch_size",
-    "model_from_hf_dict", "resolve_system", "step_cost",
-]
+from perfmodel._version import __version__
 
-# Test-time scaling: strategies, the cost of a task, accuracy-versus-cost frontiers.
-from perfmodel.strategies import (  # noqa: E402
-    BeamSearch,
-    BestOfN,
-    BlockTopK,
-    DenseAttention,
-    EmpiricalLengths,
-    FirstFinish,
-    FixedLength,
-    LognormalLengths,
-    LongCoT,
-    OutcomeRewardModel,
-    ProcessRewardModel,
-    Revision,
-    SelfConsistency,
-    Single,
-    SlidingWindow,
-    Speculative,
-    TaskCost,
-    TopK,
-    task_cost,
-)
-from perfmodel.tts import FrontierResult, frontier  # noqa: E402
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("Estimate", "FitWarning", "estimate", "kernel_time"), "perfmodel.analytic"),
+    **dict.fromkeys(("Batch", "BatchStats", "EngineProfile", "Parallelism", "Precision", "kv_bytes", "load_engine",
+                     "max_batch_size", "step_cost"), "perfmodel.cost"),
+    "DEFAULT_ENGINE": "perfmodel.cost.engine",
+    "DeprecatedNameWarning": "perfmodel.deprecation",
+    **dict.fromkeys(("DoesNotFitError", "PerfModelError", "SpecError", "UnknownIdError"), "perfmodel.errors"),
+    **dict.fromkeys(("Device", "ModelArch", "System", "load_device", "load_model", "load_system",
+                     "model_from_hf_dict", "resolve_system"), "perfmodel.specs"),
+    # Test-time scaling: strategies, the cost of a task, accuracy-versus-cost frontiers.
+    **dict.fromkeys(("BeamSearch", "BestOfN", "BlockTopK", "DenseAttention", "EmpiricalLengths", "FirstFinish",
+                     "FixedLength", "LognormalLengths", "LongCoT", "OutcomeRewardModel", "ProcessRewardModel",
+                     "Revision", "SelfConsistency", "Single", "SlidingWindow", "Speculative", "TaskCost", "TopK",
+                     "task_cost"), "perfmodel.strategies"),
+    **dict.fromkeys(("FrontierResult", "frontier"), "perfmodel.tts"),
+    # Serving simulation: a discrete-event cluster (continuous batching, paged KV, P/D disaggregation).
+    **dict.fromkeys(("ROUTERS", "SCHEDULERS", "Scenario", "SimResult", "load_scenario", "scenario_files",
+                     "simulate"), "perfmodel.sim"),
+    # Steady-state serving in closed form (vectorized over concurrencies, rates and lengths).
+    **dict.fromkeys(("SteadyState", "steady_state"), "perfmodel.steady_state"),
+    # Capacity planning: screen, simulate, rank (local process pool or Ray).
+    **dict.fromkeys(("Plan", "PlanSpec", "plan"), "perfmodel.plan"),
+}
 
-__all__ += [
-    "BeamSearch", "BestOfN", "BlockTopK", "DenseAttention", "EmpiricalLengths", "FirstFinish", "FixedLength",
-    "FrontierResult", "LognormalLengths", "LongCoT", "OutcomeRewardModel", "ProcessRewardModel", "Revision",
-    "SelfConsistency", "Single", "SlidingWindow", "Speculative", "TaskCost", "TopK", "frontier", "task_cost",
-]
+__all__ = sorted(_EXPORTS)
 
-# Serving simulation: a discrete-event cluster (continuous batching, paged KV, P/D disaggregation).
-from perfmodel.sim import (  # noqa: E402
-    ROUTERS,
-    SCHEDULERS,
-    Scenario,
-    SimResult,
-    load_scenario,
-    scenario_files,
-    simulate,
-)
 
-__all__ += ["ROUTERS", "SCHEDULERS", "Scenario", "SimResult", "load_scenario", "scenario_files", "simulate"]
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'perfmodel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-# Steady-state serving in closed form (vectorized over concurrencies, rates and lengths).
-from perfmodel.steady_state import SteadyState, steady_state  # noqa: E402
 
-__all__ += ["SteadyState", "steady_state"]
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
 
-# Capacity planning: screen, simulate, rank (local process pool or Ray).
-from perfmodel.plan import Plan, PlanSpec, plan  # noqa: E402
 
-__all__ += ["Plan", "PlanSpec", "plan"]
+class _Package(types.ModuleType):
+    """Keeps `perfmodel.plan` and `perfmodel.steady_state` the functions even after their modules load.
+
+    Importing a submodule sets it as an attribute of the package; for these two names the public
+    function (resolved lazily by ``__getattr__``) wins, as it did when the root imported them eagerly.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name, "").startswith(f"{__name__}.{name}"):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from perfmodel.analytic import Estimate, FitWarning, estimate, kernel_time
+    from perfmodel.cost import (
+        Batch,
+        BatchStats,
+        EngineProfile,
+        Parallelism,
+        Precision,
+        kv_bytes,
+        load_engine,
+        max_batch_size,
+        step_cost,
+    )
+    from perfmodel.cost.engine import DEFAULT_ENGINE
+    from perfmodel.deprecation import DeprecatedNameWarning
+    from perfmodel.errors import DoesNotFitError, PerfModelError, SpecError, UnknownIdError
+    from perfmodel.plan import Plan, PlanSpec, plan
+    from perfmodel.sim import ROUTERS, SCHEDULERS, Scenario, SimResult, load_scenario, scenario_files, simulate
+    from perfmodel.specs import (
+        Device,
+        ModelArch,
+        System,
+        load_device,
+        load_model,
+        load_system,
+        model_from_hf_dict,
+        resolve_system,
+    )
+    from perfmodel.steady_state import SteadyState, steady_state
+    from perfmodel.strategies import (
+        BeamSearch,
+        BestOfN,
+        BlockTopK,
+        DenseAttention,
+        EmpiricalLengths,
+        FirstFinish,
+        FixedLength,
+        LognormalLengths,
+        LongCoT,
+        OutcomeRewardModel,
+        ProcessRewardModel,
+        Revision,
+        SelfConsistency,
+        Single,
+        SlidingWindow,
+        Speculative,
+        TaskCost,
+        TopK,
+        task_cost,
+    )
+    from perfmodel.tts import FrontierResult, frontier

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from perfmodel.checks import whole
 from perfmodel.cost.batch import BatchStats, FloatArray
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile, load_engine
@@ -75,7 +76,7 @@ def _add(a: BatchStats, b: BatchStats) -> BatchStats:
 def _resolve(model: str | ModelArch, hardware: str | Device | System, tp: int, pp: int, ep: int,
              engine: str | EngineProfile | None):
     arch = load_model(model)
-    par = Parallelism(tp=tp, pp=pp, ep=ep)
+    par = Parallelism(tp=tp, pp=pp, ep=ep).check_for(arch)
     system = resolve_system(hardware, par.num_devices)
     eng = engine if isinstance(engine, EngineProfile) else load_engine(engine or "default")
     return arch, system, par, eng
@@ -123,8 +124,7 @@ def steady_state(
     """
     if (concurrency is None) == (request_rate is None):
         raise PerfModelError("steady_state needs exactly one of concurrency (closed loop) or request_rate (open loop)")
-    if replicas < 1:
-        raise PerfModelError("replicas must be >= 1")
+    replicas = whole(replicas, "replicas")
     arch, system, par, eng = _resolve(model, hardware, tp, pp, ep, engine)
     prec = Precision.of(weight_dtype, act_dtype, kv_dtype)
     closed = concurrency is not None
@@ -134,6 +134,9 @@ def steady_state(
     seqs_cap = np.asarray(max_num_seqs, dtype=np.float64)
     budget_cap = np.asarray(max_num_batched_tokens, dtype=np.float64)
     load, inp, outl, seqs_cap, budget_cap = np.broadcast_arrays(load, inp, outl, seqs_cap, budget_cap)
+    if not all(np.all(np.isfinite(a)) for a in (load, inp, outl, seqs_cap, budget_cap)):
+        raise PerfModelError("concurrency / request_rate, input_len, output_len and the scheduler caps must be "
+                             "finite numbers")
     if np.any(load <= 0) or np.any(inp < 1) or np.any(outl < 1):
         raise PerfModelError("concurrency / request_rate must be > 0 and input_len, output_len >= 1")
     if np.any(seqs_cap < 1) or np.any(budget_cap < 1):

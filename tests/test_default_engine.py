@@ -50,8 +50,8 @@ def test_tts_cost_uses_the_default() -> None:
 def test_scenario_default_engine() -> None:
     scenario = load_scenario({"name": "t", "model": "qwen3-0.6b", "hardware": "h100-sxm-80gb",
                               "workload": {"requests": 4, "arrival": {"process": "poisson", "rate_per_s": 1.0},
-                                           "input_tokens": {"dist": "fixed", "value": 64},
-                                           "output_tokens": {"dist": "fixed", "value": 8}}})
+                                           "input_len": {"dist": "fixed", "value": 64},
+                                           "output_len": {"dist": "fixed", "value": 8}}})
     assert pm.load_engine(scenario.engine).name == pm.DEFAULT_ENGINE
 
 

@@ -17,7 +17,7 @@ H100 = "h100-sxm-80gb"
 def _simulate(model: str, concurrency: int, input_len: int, output_len: int) -> dict:
     """Closed loop, lengths uniform in [len/2, len], 16 requests per slot (the start-up wave is small)."""
     lengths = {n: {"dist": "uniform", "low": v // 2, "high": v} for n, v in
-               (("input_tokens", input_len), ("output_tokens", output_len))}
+               (("input_len", input_len), ("output_len", output_len))}
     scenario = {"model": model, "hardware": H100, "engine": "vllm",
                 "workload": {"requests": max(16 * concurrency, 32),
                              "arrival": {"process": "closed-loop", "concurrency": concurrency}, **lengths}}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from perfmodel.cost.engine import DEFAULT_ENGINE, profile_for_version
 from perfmodel.errors import SpecError
+from perfmodel.specs.loader import is_file, read_csv_file
 
 E2E_QUANTITIES = ("ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s")
 E2E_COLUMNS = ("hardware", "num_devices", "engine", "model", "weight_dtype", "kv_dtype", "batch", "input_len",
@@ -109,10 +110,7 @@ def load_measurements(paths: Iterable[str | Path]) -> pd.DataFrame:
     frames = []
     for raw in paths:
         path = Path(raw)
-        try:
-            df = pd.read_csv(path)
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read CSV ({exc.__class__.__name__})", source=str(path)) from None
+        df = read_csv_file(path)
         try:
             frames.append(_kernel_rows(df, path) if "time_s" in df.columns else _e2e_rows(df, path))
         except (ValueError, TypeError) as exc:
@@ -134,7 +132,7 @@ def exclusions() -> list[dict[str, str]]:
     from perfmodel.specs.loader import read_mapping
 
     path = catalog_dir("validation") / "exclusions.yaml"
-    entries = read_mapping(path).get("exclusions") if path.is_file() else None
+    entries = read_mapping(path).get("exclusions") if is_file(path) else None
     if entries is None:
         return []
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("source_contains") for e in entries):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,7 +10,6 @@ import pandas as pd
 from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
 
-import perfmodel as pm
 from perfmodel.calibrate.data import study_of
 from perfmodel.calibrate.params import (
     ENGINE_FIELDS,
@@ -21,7 +21,9 @@ from perfmodel.calibrate.params import (
     engine_prior,
 )
 from perfmodel.calibrate.predict import predict
-from perfmodel.cost.engine import EngineProfile
+from perfmodel.cost.engine import EngineProfile, engine_files, load_engine
+from perfmodel.errors import PerfModelError
+from perfmodel.specs.catalog import load_device, load_model
 from perfmodel.specs.device import Device
 
 DATA_SIGMA = 0.10  # a 10% miss on one row weighs as much as one prior standard deviation
@@ -30,7 +32,7 @@ MISSING_PENALTY = 10.0
 
 def prior_engine(name: str) -> EngineProfile:
     """The named profile with every fitted field reset to its prior (nothing learned from data)."""
-    base = pm.load_engine(name)
+    base = load_engine(name)
     update = {field: engine_prior(base, field) for field in ENGINE_FIELDS}
     return base.model_copy(update=update | {"calibrated": False, "fit": None})
 
@@ -40,8 +42,8 @@ def model_features(models) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {"grouped": set(), "moe": set()}
     for model_id in set(models):
         try:
-            model = pm.load_model(model_id)
-        except pm.PerfModelError:
+            model = load_model(model_id)
+        except PerfModelError:
             continue
         if not model.mla and model.kv_heads < model.num_heads:
             out["grouped"].add(model_id)
@@ -52,7 +54,7 @@ def model_features(models) -> dict[str, set[str]]:
 
 def prior_device(device_id: str) -> Device:
     """The catalog device without any fitted efficiency."""
-    return pm.load_device(device_id).model_copy(update={"fitted_efficiency": None})
+    return load_device(device_id).model_copy(update={"fitted_efficiency": None})
 
 
 @dataclass
@@ -187,7 +189,7 @@ def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
     global physics."""
     shared = {p.name: p.to_value(v) for p, v in zip(result.params, result.values, strict=True) if p.scope == "global"}
     out = {}
-    for name in pm.cost.engine_files():
+    for name in engine_files():
         engine = result.engines.get(name) or prior_engine(name).model_copy(update=shared)
         if is_current_profile(engine):
             out[name] = engine
@@ -201,13 +203,13 @@ def shipped_start(table: pd.DataFrame) -> dict[str, float]:
     """
     start = {}
     for name in sorted(set(table["engine"])):
-        engine = pm.load_engine(name)
+        engine = load_engine(name)
         for name_of_field in ENGINE_FIELDS:
             start[f"engine:{name}:{name_of_field}"] = float(getattr(engine, name_of_field))
         for name_of_field, *_ in GLOBAL_PARAMS:
             start[f"global:{name_of_field}"] = float(getattr(engine, name_of_field))
     for device_id in sorted(set(table["hardware"])):
-        fitted = pm.load_device(device_id).fitted_efficiency
+        fitted = load_device(device_id).fitted_efficiency
         for which in ("gemm", "bandwidth"):
             if fitted is not None and getattr(fitted, which) is not None:
                 start[f"device:{device_id}:{which}"] = float(getattr(fitted, which))
@@ -215,18 +217,23 @@ def shipped_start(table: pd.DataFrame) -> dict[str, float]:
 
 
 def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = None, max_nfev: int = 30,
-                   x0: dict[str, float] | None = None) -> np.ndarray:
+                   x0: dict[str, float] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Leave-one-group-out predictions: each group is predicted by a fit that never saw it.
 
     Each held-out fit starts from `full` (or `x0`). A held-out device falls back to its published hints
     or kind defaults; a held-out engine is predicted with the generic profile of the engines that remain
     (what an unknown engine gets); an engine left without rows keeps its priors.
+    `progress(done, total)` is called after each held-out group.
     """
     column = GROUP_COLUMNS[by]
     keys = table[column] if column in table.columns else table["source"].map(study_of)
     warm = {p.key: p.to_value(v) for p, v in zip(full.params, full.values, strict=True)} if full else x0
     held_out = np.full(len(table), np.nan)
-    for group in sorted(set(keys)):
+    groups = sorted(set(keys))
+    for done, group in enumerate(groups):
+        if progress is not None:
+            progress(done, len(groups))
         test = (keys == group).to_numpy()
         train = table[~test]
         if train.empty:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-import perfmodel as pm
+from perfmodel.analytic import FitWarning, estimate, kernel_time
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.device import Device
@@ -21,11 +21,11 @@ def predict_row(row: pd.Series | object, engines: Mapping[str, EngineProfile] | 
     hardware = (devices or {}).get(row.hardware, row.hardware)
     kv = row.kv_dtype or None
     if row.kind == "kernel":
-        return pm.kernel_time(row.model, hardware, row.operator, num_tokens=int(row.input_len),
+        return kernel_time(row.model, hardware, row.operator, num_tokens=int(row.input_len),
                               tp=int(row.num_devices), weight_dtype=row.weight_dtype, kv_dtype=kv, engine=engine)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pm.FitWarning)
-        est = pm.estimate(row.model, hardware, batch=int(row.batch), input_len=int(row.input_len),
+        warnings.simplefilter("ignore", FitWarning)
+        est = estimate(row.model, hardware, batch=int(row.batch), input_len=int(row.input_len),
                           output_len=int(row.output_len), tp=int(row.num_devices), weight_dtype=row.weight_dtype,
                           kv_dtype=kv, engine=engine)
     value = getattr(est, row.quantity)

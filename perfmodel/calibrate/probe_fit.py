@@ -34,13 +34,13 @@ from perfmodel.probe.fits import (
     fit_framework,
     fit_gemm,
     fit_stream,
-    sig,
     tiny_op_counts,
 )
 from perfmodel.probe.gemm import skinny_weight_rates
 from perfmodel.specs.catalog import load_device
 from perfmodel.specs.detect import detect_local_cpu
 from perfmodel.specs.device import COMPUTE_KEYS, Device
+from perfmodel.units import significant as sig
 
 __all__ = ["STATS", "AttentionFit", "ElementwiseFit", "FrameworkFit", "GemmFit", "LinearFit", "ProbeCalibration",
            "ProbeFit", "StreamFit", "calibrate_bundle", "calibrated_device", "calibrated_engine", "fit_allreduce",

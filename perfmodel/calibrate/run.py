@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +25,21 @@ BAND_PERCENTILE = 80  # the uncertainty band covers this share of held-out rows
 
 
 def validate(paths: Sequence[str | Path], *, engine: str | None = None, cv: str | None = None,
-             before: bool = False, serving_paths: Sequence[str | Path] = ()) -> pd.DataFrame:
+             before: bool = False, serving_paths: Sequence[str | Path] = (),
+             progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Rows with predictions and errors.
 
     Default: the shipped profiles. `before=True`: every engine and device at its prior (no fit).
     `cv='device'|'model'|'source'|'engine'`: leave-one-group-out predictions (fit without the group).
     `engine`: score every end-to-end row with this profile instead of the row's own.
     `serving_paths`: serving CSVs whose closed-loop rows join the table (priced by the steady-state closed form).
+    `progress(done, total)`: called as cross-validation folds finish.
     """
     table = load_fit_table(paths, serving_paths)
     if engine:
         table.loc[table["kind"] == "e2e", "engine"] = engine
     if cv:
-        predicted = cross_validate(table, cv, full=fit(table))
+        predicted = cross_validate(table, cv, full=fit(table), progress=progress)
     elif before:
         predicted = prior_predictions(table)
     else:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from perfmodel.calibrate.data import RELIABILITY_WEIGHT, study_of, versioned_engines
 from perfmodel.errors import SpecError
+from perfmodel.specs.loader import read_csv_file
 
 SERVING_COLUMNS = ("hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model",
                    "weight_dtype", "kv_dtype", "concurrency", "request_rate", "input_len", "output_len",
@@ -50,10 +51,7 @@ def _numeric(df: pd.DataFrame, column: str, path: Path) -> pd.Series:
 
 
 def _read_one(path: Path) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read CSV ({exc.__class__.__name__}); check the file", source=str(path)) from None
+    df = read_csv_file(path, dtype=str, keep_default_na=False)
     missing = [c for c in SERVING_COLUMNS if c not in df.columns]
     if missing:
         raise SpecError(f"missing column(s) {', '.join(missing)}; a serving CSV has columns "

@@ -110,8 +110,8 @@ def serving_scenario(config: pd.Series) -> Scenario:
                else ArrivalSpec(process="poisson", rate_per_s=float(config["request_rate"])))
     ratio = float(config["range_ratio"])
     workload = WorkloadSpec(requests=request_count(config), arrival=arrival,
-                            input_tokens=length_spec(int(config["input_len"]), ratio),
-                            output_tokens=length_spec(int(config["output_len"]), ratio))
+                            input_len=length_spec(int(config["input_len"]), ratio),
+                            output_len=length_spec(int(config["output_len"]), ratio))
     disagg = None
     if config["disagg"]:
         p, d = (int(x) for x in DISAGG.match(config["disagg"]).groups())
@@ -145,7 +145,7 @@ def serving_quantities(result: SimResult) -> dict[str, float]:
     tpot = (e2e[multi] - ttft[multi]) / (out_tokens[multi] - 1.0)
     values, weights = itl_samples(result.recorder)
     q = {"output_tokens_per_s": out_tokens.sum() * per_s,
-         "total_tokens_per_s": (out_tokens.sum() + done["input_tokens"].sum()) * per_s,
+         "total_tokens_per_s": (out_tokens.sum() + done["input_len"].sum()) * per_s,
          "request_throughput_per_s": len(done) * per_s,
          **_stats(ttft, "ttft"), **_stats(tpot, "tpot"), **_stats(e2e, "e2e")}
     if weights.sum() > 0:

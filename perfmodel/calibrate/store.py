@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import date
 from pathlib import Path
@@ -14,17 +13,11 @@ from perfmodel.calibrate.fit import FitResult
 from perfmodel.calibrate.params import ENGINE_FIELDS, fitted_fields
 from perfmodel.cost.engine import engine_files
 from perfmodel.specs.loader import read_mapping
+from perfmodel.units import significant
 
 FITTED_ENGINE_FIELDS = ENGINE_FIELDS
 HEADER = ("# Fitted fields are written by `perfmodel calibrate-engines`; edit the description, software, priors "
           "and notes only.\n")
-
-
-def _round(value: float, digits: int = 4) -> float:
-    """Round to `digits` significant digits (stable, readable YAML)."""
-    if value == 0 or not math.isfinite(value):
-        return float(value)
-    return float(f"{value:.{digits}g}")
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -49,7 +42,7 @@ def write_fit(result: FitResult, *, engines_dir: Path, calibration_dir: Path, da
         source = shipped.get(name)
         data: dict[str, Any] = read_mapping(source) if source else {"name": name}
         for field in FITTED_ENGINE_FIELDS:
-            data[field] = _round(getattr(profile, field))
+            data[field] = significant(getattr(profile, field))
         own = free.get(f"engine:{name}", [])
         data["calibrated"] = bool(own) or name == "generic"
         if name in hardware:
@@ -59,14 +52,14 @@ def write_fit(result: FitResult, *, engines_dir: Path, calibration_dir: Path, da
                                     "fitted": own, "fitted_global": free.get("global", []),
                                     "fitted_on": str(date.today())}
         if uncertainty and name in uncertainty:
-            fit_info["uncertainty"] = {k: _round(v, 3) for k, v in uncertainty[name].items()}
+            fit_info["uncertainty"] = {k: significant(v, 3) for k, v in uncertainty[name].items()}
         data["fit"] = fit_info
         path = engines_dir / (source.name if source else f"{name}.yaml")
         _atomic_write(path, HEADER + yaml.safe_dump(data, sort_keys=False, width=110))
         written.append(path)
     calibration_dir.mkdir(parents=True, exist_ok=True)
     devices = {
-        device_id: {which: _round(getattr(dev.fitted_efficiency, which)) for which in ("gemm", "bandwidth")
+        device_id: {which: significant(getattr(dev.fitted_efficiency, which)) for which in ("gemm", "bandwidth")
                     if getattr(dev.fitted_efficiency, which) is not None}
         for device_id, dev in sorted(result.devices.items()) if dev.fitted_efficiency is not None
     }

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.dtypes import DType, get_dtype
+
+if TYPE_CHECKING:
+    from perfmodel.specs.model import ModelArch
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,11 @@ class Parallelism:
 
     def __post_init__(self) -> None:
         for name in ("tp", "pp", "ep", "microbatches"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                if not (isinstance(value, float) and value.is_integer()):
+                    raise PerfModelError(f"{name} must be a whole number (got {value!r})")
+                object.__setattr__(self, name, int(value))
             if getattr(self, name) < 1:
                 raise PerfModelError(f"{name} must be >= 1 (got {getattr(self, name)})")
         if self.tp % self.ep:
@@ -69,3 +79,25 @@ class Parallelism:
     @property
     def num_devices(self) -> int:
         return self.tp * self.pp
+
+    def check_for(self, arch: ModelArch) -> Parallelism:
+        """Refuse degrees the model cannot be split into (as serving engines do); returns self.
+
+        tp must divide the attention heads, and the KV heads must divide tp or be divisible by it
+        (KV heads are replicated when tp exceeds them); pp cannot exceed the layers; ep cannot
+        exceed the experts.
+        """
+        where = f"model '{arch.id}'"
+        if arch.num_heads % self.tp:
+            raise PerfModelError(f"tp={self.tp} does not divide the {arch.num_heads} attention heads of {where}; "
+                                 f"use a divisor of {arch.num_heads}")
+        kv = arch.kv_heads
+        if arch.mla is None and (self.tp % kv if self.tp >= kv else kv % self.tp):
+            raise PerfModelError(f"tp={self.tp} cannot split the {kv} KV heads of {where}; use a divisor or a "
+                                 f"multiple of {kv}")
+        if self.pp > arch.num_layers:
+            raise PerfModelError(f"pp={self.pp} exceeds the {arch.num_layers} layers of {where}")
+        if self.ep > 1 and (arch.moe is None or self.ep > arch.moe.num_experts):
+            experts = arch.moe.num_experts if arch.moe else 0
+            raise PerfModelError(f"ep={self.ep} but {where} has {experts} experts; use ep <= {max(experts, 1)}")
+        return self

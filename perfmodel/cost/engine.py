@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from perfmodel.constants import DEFAULT_ENGINE
 from perfmodel.cost.config import Precision
-from perfmodel.errors import UnknownIdError
+from perfmodel.errors import PerfModelError, UnknownIdError
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
 from perfmodel.specs.device import Device
 from perfmodel.specs.dtypes import gguf_output_dtype
-from perfmodel.specs.loader import build_spec, read_mapping
+from perfmodel.specs.loader import build_spec, is_file, read_mapping
 
 # Achievable fractions of peak for a device with no measured hint, by device kind.
 DEFAULT_GEMM_EFFICIENCY = {"gpu": 0.75, "npu": 0.70, "soc": 0.60, "cpu": 0.55}
@@ -165,7 +167,7 @@ ENGINE_ALIASES = {
     "huggingface": "hf-transformers", "pytorch": "hf-transformers", "sg-lang": "sglang",
     "tensorrt-llm-0.6": "trtllm-0.6", "trtllm-v0.6": "trtllm-0.6", "vllm-0": "vllm-v0", "vllm0": "vllm-v0",
 }
-DEFAULT_ENGINE = "vllm"
+
 """The profile used when no engine is named, in the API, CLI, dashboard, simulator and `tts cost` alike."""
 
 
@@ -217,9 +219,14 @@ def load_engine(ref: str | EngineProfile | None) -> EngineProfile:
     """
     if isinstance(ref, EngineProfile):
         return ref
+    if isinstance(ref, os.PathLike):
+        ref = os.fspath(ref)
+    if ref is not None and not isinstance(ref, str):
+        raise PerfModelError(f"engine must be a profile name, a YAML path or an EngineProfile (got a "
+                             f"{type(ref).__name__})")
     files = engine_files()
-    if ref and ref.endswith((".yaml", ".yml")):
-        if Path(ref).is_file():
+    if ref and (ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref):
+        if ref.endswith((".yaml", ".yml")) and is_file(Path(ref)):
             return _engine_from_path(ref)
         raise UnknownIdError("engine", ref, files)
     name = canonical_engine_name(ref)

@@ -54,6 +54,17 @@ def weight_bytes_per_device(model: ModelArch, precision: Precision, par: Paralle
     return per_device / par.pp
 
 
+def model_weight_bytes(model: ModelArch, precision: Precision) -> float:
+    """All of the model's weight bytes in their stored formats (one copy, no parallelism)."""
+    return weight_bytes_per_device(model, precision, Parallelism())
+
+
+def kv_write_bytes(model: ModelArch, precision: Precision, new_tokens: ArrayLike,
+                   par: Parallelism | None = None) -> np.ndarray:
+    """KV-cache bytes one device writes for `new_tokens` new tokens (array in, array out)."""
+    return np.asarray(new_tokens, dtype=np.float64) * float(kv_bytes(model, precision, 1.0, par))
+
+
 def kv_bytes(model: ModelArch, precision: Precision, tokens: ArrayLike, par: Parallelism | None = None) -> np.ndarray:
     """KV cache bytes for sequences of `tokens` each (summed), per device; windowed layers keep W tokens.
 

@@ -67,6 +67,23 @@ def _gemm(name: str, count: float, tokens: FloatArray, n_in: float, n_out: float
     return Op(name, GEMM, count, flops, nbytes, rows=tokens, weight_bytes=weight_bytes, n_in=n_in)
 
 
+# Elementwise work per element (FLOPs) and memory passes (tensors of the activation dtype read or written).
+NORM_FLOPS = 5.0
+"""RMS/LayerNorm: square, sum, scale by the inverse root, multiply by the weight, (shift)."""
+NORM_PASSES = 3.0
+"""Norm: read the input, write the output, and read the residual it is fused with."""
+ROPE_FLOPS = 3.0
+"""Rotary embedding: two multiplies and one add per rotated element."""
+ROPE_PASSES = 2.0
+"""Rotary embedding: read and write the rotated part of q and k."""
+ACTIVATION_FLOPS = 8.0
+"""Gated activation (SiLU/GELU of the gate times the up projection), per output element."""
+SAMPLING_FLOPS = 5.0
+"""Sampling per logit: temperature, max, exp, sum and compare."""
+SAMPLING_BYTES = 8.0
+"""Sampling per logit: the fp32 logit read and written once."""
+
+
 def _elementwise(name: str, count: float, elements: FloatArray, flops_per_element: float,
                  bytes_per_element: float, in_layers: bool = True) -> Op:
     return Op(name, ELEMENTWISE, count, flops_per_element * elements, bytes_per_element * elements,
@@ -79,7 +96,7 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
     nq = model.num_heads / tp
     ab, kvb = prec.act.bytes, prec.kv.bytes
     L = float(model.num_layers)
-    ops = [_elementwise("attn_norm", L, T * h, 5.0, 3.0 * ab)]
+    ops = [_elementwise("attn_norm", L, T * h, NORM_FLOPS, NORM_PASSES * ab)]
     if model.mla:
         m = model.mla
         qk = m.qk_nope_head_dim + m.qk_rope_head_dim
@@ -94,7 +111,7 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
         ops.append(_gemm("qkv_proj", L, T, h, (nq + 2.0 * nkv) * d, prec))
         rope_heads, rope_dim = nq + nkv, d
     if model.position_embedding == "rope":
-        ops.append(_elementwise("rope", L, T * rope_heads * rope_dim, 3.0, 2.0 * ab))
+        ops.append(_elementwise("rope", L, T * rope_heads * rope_dim, ROPE_FLOPS, ROPE_PASSES * ab))
 
     kv_elem = kv_elements_per_token_per_layer_per_device(model, tp)
     q_out_elems = nq * (model.qk_head_dim + model.v_head_dim)
@@ -128,12 +145,12 @@ def mlp_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism) 
     mats = model.mlp_matrices
     ops: list[Op] = []
     if not model.parallel_attention:
-        ops.append(_elementwise("mlp_norm", float(model.num_layers), T * h, 5.0, 3.0 * ab))
+        ops.append(_elementwise("mlp_norm", float(model.num_layers), T * h, NORM_FLOPS, NORM_PASSES * ab))
     n_dense = float(model.num_dense_mlp_layers)
     if n_dense > 0:
         f = model.intermediate_size / tp
         ops.append(_gemm("mlp_up", n_dense, T, h, (mats - 1) * f, prec))
-        ops.append(_elementwise("mlp_act", n_dense, T * f, 8.0, (mats * ab)))
+        ops.append(_elementwise("mlp_act", n_dense, T * f, ACTIVATION_FLOPS, (mats * ab)))
         ops.append(_gemm("mlp_down", n_dense, T, f, h, prec))
     if model.moe:
         moe = model.moe
@@ -166,10 +183,10 @@ def head_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism)
     return [
         Op(embedding.name, embedding.kind, 1.0, embedding.flops, embedding.bytes, in_layers=False,
            weight_bytes=T * h * embed_b),
-        _elementwise("final_norm", 1.0, S * h, 5.0, 3.0 * ab, in_layers=False),
+        _elementwise("final_norm", 1.0, S * h, NORM_FLOPS, NORM_PASSES * ab, in_layers=False),
         Op(lm_head.name, GEMM, 1.0, lm_head.flops, lm_head.bytes, rows=S, in_layers=False,
            weight_bytes=lm_head.weight_bytes, n_in=h),
-        _elementwise("sampling", 1.0, S * vocab, 5.0, 8.0, in_layers=False),
+        _elementwise("sampling", 1.0, S * vocab, SAMPLING_FLOPS, SAMPLING_BYTES, in_layers=False),
     ]
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from perfmodel.cost import comm
 from perfmodel.cost.batch import Batch, BatchStats, FloatArray
+from perfmodel.cost.comm import all_to_all_s, allreduce_s, point_to_point_s
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.cost.memory import activation_bytes, reserve_bytes, weight_bytes_per_device
@@ -36,6 +36,8 @@ class OpCost:
     time_s: FloatArray
     weight_bytes: FloatArray | float = 0.0
     kv_bytes: FloatArray | float = 0.0
+    count: float = 1.0
+    """Invocations of the operator in the step on this device (layers × microbatches ÷ stages)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class StepCost:
 
     time_s: FloatArray
     ops: tuple[OpCost, ...]
+    stages: int = 1
+    """Pipeline stages the step runs through (the ops are one device's, i.e. one stage's, share)."""
 
     def _sum(self, predicate) -> FloatArray:
         total = np.zeros(np.shape(self.time_s))
@@ -69,6 +73,12 @@ class StepCost:
     def kv_bytes(self) -> FloatArray:
         """KV-cache bytes read and written by one device in the step."""
         return sum((op.kv_bytes for op in self.ops), np.zeros(np.shape(self.time_s)))
+
+    @property
+    def attention_step_s(self) -> FloatArray:
+        """Seconds the attention operators add to the step: every stage runs its layers' attention in
+        turn, so the per-device figure times the stages (one microbatch)."""
+        return self.stages * self._sum(lambda op: op.kind == "attention")
 
     @property
     def comm_s(self) -> FloatArray:
@@ -157,7 +167,7 @@ def step_cost(
         scale = op.count * m
         op_costs.append(OpCost(op.name, op.kind, scale * op.flops, scale * op.bytes, scale * t.compute_s,
                                scale * t.memory_s, scale * per_invocation, scale * op.weight_bytes,
-                               scale * op.kv_bytes))
+                               scale * op.kv_bytes, scale))
 
     act_bytes = max(precision.act.bytes, 2.0)  # collectives run in 16-bit at least
     hidden_msg = mb.new_tokens * model.hidden_size * act_bytes
@@ -166,17 +176,17 @@ def step_cost(
     if par.tp > 1:
         per_layer = 1 if model.parallel_attention else 2
         ar = per_layer * model.num_layers / par.pp * (
-            comm.allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
+            allreduce_s(hidden_msg, par.tp, system.link_for(par.tp), eff) + call_s)
         # the engine hides this fraction of the all-reduce behind the stage's compute, never more than it
         ar = ar - engine.tp_comm_overlap * np.minimum(ar, stage_s)
         comm_rows.append(("tp_allreduce", ar))
     if par.ep > 1 and model.moe:
         msg = mb.new_tokens * model.moe.experts_per_token * model.hidden_size * act_bytes
         a2a = 2.0 * model.num_moe_layers / par.pp * (
-            comm.all_to_all_s(msg, par.ep, system.link_for(par.tp), eff) + call_s)
+            all_to_all_s(msg, par.ep, system.link_for(par.tp), eff) + call_s)
         comm_rows.append(("ep_all_to_all", a2a))
     if par.pp > 1:
-        send = comm.point_to_point_s(hidden_msg, system.link_for(par.num_devices), eff) + call_s
+        send = point_to_point_s(hidden_msg, system.link_for(par.num_devices), eff) + call_s
         comm_rows.append(("pp_send", send))
     stage_comm_s = sum((c for _, c in comm_rows), _zeros_like(mb.new_tokens))
 
@@ -189,7 +199,8 @@ def step_cost(
         bubble = pipeline_s - busy_s / par.pp
         # stage work is spread over pp devices: attribute the per-device view, the rest is bubble
         op_costs = [OpCost(o.name, o.kind, o.flops / par.pp, o.bytes / par.pp, o.compute_s / par.pp,
-                           o.memory_s / par.pp, o.time_s / par.pp, o.weight_bytes / par.pp, o.kv_bytes / par.pp)
+                           o.memory_s / par.pp, o.time_s / par.pp, o.weight_bytes / par.pp, o.kv_bytes / par.pp,
+                           o.count / par.pp)
                     for o in op_costs]
         op_costs.append(OpCost("pipeline_bubble", "overhead", *(_zeros_like(bubble),) * 4, bubble))
     overhead = (engine.step_overhead_s + engine.layer_overhead_s * model.num_layers
@@ -204,7 +215,7 @@ def step_cost(
         zero = _zeros_like(stream_s)
         op_costs.append(OpCost("weight_streaming", "memory", zero, par.pp * missing, zero, stream_s, stream_s))
         time_s = time_s + stream_s
-    return StepCost(time_s=time_s, ops=tuple(op_costs))
+    return StepCost(time_s=time_s, ops=tuple(op_costs), stages=par.pp)
 
 
 def weight_stream_bytes_per_s(device: Device, offload: str) -> float:

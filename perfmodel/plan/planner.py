@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from perfmodel.checks import whole
+from perfmodel.errors import PerfModelError
 from perfmodel.plan.backends import run_tasks
 from perfmodel.plan.result import Plan, objective_key, pareto_mask
 from perfmodel.plan.screen import screen
@@ -121,6 +123,12 @@ def plan(spec: str | Path | dict | PlanSpec, *, backend: str = "local", workers:
     the simulation cache. Ctrl-C during stage 2 stops it and returns what was verified so far.
     """
     t0 = time.perf_counter()
+    if workers is not None:
+        workers = whole(workers, "workers", maximum=4096)
+    if top_k is not None:
+        top_k = whole(top_k, "top_k (configurations to verify)", minimum=0, maximum=10_000)
+    if backend not in ("local", "serial", "ray"):
+        raise PerfModelError(f"--backend must be one of local, serial, ray (got {backend!r})")
     spec = load_plan_spec(spec)
     shape = workload_shape(spec)
     df = screened_table(spec, shape)

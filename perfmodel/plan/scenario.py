@@ -34,19 +34,19 @@ def build_scenario(spec: PlanSpec, config: dict[str, Any], units: int, load: flo
     closed-loop traffic) for `requests` requests. A trace is replayed at its own timing only when `load`
     equals the spec's rate; otherwise its lengths are kept and arrivals are Poisson."""
     t = spec.traffic
-    out_len: LengthSpec = t.output_tokens
+    out_len: LengthSpec = t.output_len
     samples, budget = 1, None
     if t.strategy is not None:
         samples, budget = t.strategy.samples, t.strategy.budget_tokens
     if budget is not None:
         out_len = out_len.model_copy(update={"max": min(budget, out_len.max or budget)})
-    mean_in = t.input_tokens.mean or t.input_tokens.value or t.input_tokens.low or 1
+    mean_in = t.input_len.mean or t.input_len.value or t.input_len.low or 1
     prefix = int(t.shared_prefix_fraction * mean_in)
     slo = SimSLO(ttft_s=spec.slo.per_request_limit("ttft_s"), tpot_s=spec.slo.per_request_limit("tpot_s"),
                  e2e_s=spec.slo.per_request_limit("e2e_s"))
     cls = RequestClass(name=spec.name, slo=slo, shared_prefix_tokens=prefix, samples=samples)
-    workload = WorkloadSpec(requests=int(requests), arrival=_arrival(spec, load), input_tokens=t.input_tokens,
-                            output_tokens=out_len, classes=(cls,))
+    workload = WorkloadSpec(requests=int(requests), arrival=_arrival(spec, load), input_len=t.input_len,
+                            output_len=out_len, classes=(cls,))
     sched = SchedulerSpec(name="continuous", max_num_seqs=int(config["max_num_seqs"]),
                           max_num_batched_tokens=int(config["max_num_batched_tokens"]),
                           prefix_caching=bool(config["prefix_caching"]))

@@ -158,6 +158,7 @@ def screen_group(rows: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> Sc
     par = Parallelism(tp=int(first["tp"]), pp=int(first["pp"]), ep=int(first["ep"]))
     eng = load_engine(first["engine"])
     try:
+        par.check_for(arch)
         system = resolve_system(first["device"], par.num_devices)
         prec = Precision.of(first["weight_dtype"], None, first["kv_dtype"])
         agg = _aggregated(rows, shape, arch, system, prec, par, eng)

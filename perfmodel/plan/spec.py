@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
+from perfmodel.deprecation import rename_keys
 from perfmodel.errors import SpecError
 from perfmodel.sim.scenario import LengthSpec
-from perfmodel.specs.loader import build_spec, read_mapping
+from perfmodel.specs.loader import build_spec, is_file, read_mapping
 
 QUANTILES = ("p50", "p90", "p99")
 METRICS = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
@@ -53,11 +54,13 @@ class TrafficSpec(_Frozen):
     burstiness_cv: PositiveFloat = 1.0
     """Coefficient of variation of gamma inter-arrival times (1 = Poisson, > 1 bursty)."""
     trace: str | None = None
-    """CSV with arrival_s, input_tokens, output_tokens (the simulator's trace format)."""
-    input_tokens: LengthSpec
-    output_tokens: LengthSpec
+    """CSV with arrival_s, input_len, output_len (the simulator's trace format)."""
+    input_len: LengthSpec
+    output_len: LengthSpec
     shared_prefix_fraction: float = Field(default=0.0, ge=0.0, lt=1.0)
     strategy: StrategySpec | None = None
+
+    _renamed = model_validator(mode="before")(lambda data: rename_keys(data, where="traffic"))
 
     @model_validator(mode="after")
     def _check(self) -> TrafficSpec:
@@ -237,7 +240,7 @@ def load_plan_spec(ref: str | Path | dict | PlanSpec) -> PlanSpec:
     text = str(ref)
     shipped = catalog_entries(catalog_dir("workloads") / "plans")
     path = shipped.get(text) or Path(text).expanduser()
-    if not path.is_file():
+    if not is_file(path):
         raise SpecError(f"file not found; shipped plans: {', '.join(sorted(shipped))}", source=text)
     data = read_mapping(path)
     data.setdefault("name", path.stem)

@@ -16,6 +16,7 @@ from perfmodel.errors import PerfModelError
 from perfmodel.plan.scenario import build_scenario
 from perfmodel.plan.spec import PlanSpec
 from perfmodel.sim import simulate
+from perfmodel.specs.loader import is_file
 
 GROW_STEPS = 2
 """Doublings of the load above the screen's estimate when the simulation still meets the SLOs there."""
@@ -63,7 +64,7 @@ def cached_measure(scenario, bootstrap: int, cache_dir: Path | None) -> dict[str
     key = hashlib.sha256(json.dumps([scenario.model_dump(mode="json"), bootstrap], sort_keys=True,
                                     default=str).encode()).hexdigest()[:20]
     path = cache_dir / f"{key}.json" if cache_dir is not None else None
-    if path is not None and path.is_file():
+    if path is not None and is_file(path):
         return json.loads(path.read_text())
     out = _measure(scenario, bootstrap)
     if path is not None:

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from perfmodel.deprecation import rename_columns
+from perfmodel.errors import SpecError
 from perfmodel.plan.spec import PlanSpec
 from perfmodel.sim.scenario import LengthSpec
+from perfmodel.specs.loader import read_csv_file
 
 SAMPLES = 20_000
 
@@ -25,9 +28,19 @@ def sample_lengths(spec: LengthSpec, n: int = SAMPLES, seed: int = 0) -> np.ndar
         sigma2 = np.log1p(spec.cv ** 2)
         x = rng.lognormal(np.log(spec.mean) - sigma2 / 2.0, np.sqrt(sigma2), n)
     else:
-        table = pd.read_csv(spec.path)
-        x = rng.choice(table[spec.column or table.columns[0]].to_numpy(np.float64), n)
+        table = read_csv_file(spec.path)
+        x = rng.choice(_column(table, spec.column or table.columns[0], spec.path), n)
     return np.round(np.clip(x, spec.min, spec.max if spec.max is not None else np.inf))
+
+
+def _column(table: pd.DataFrame, name: str, source: str) -> np.ndarray:
+    """One numeric column (finite, >= 1 token, not empty) of a length or trace table."""
+    if name not in table.columns:
+        raise SpecError(f"has no column '{name}'", source=str(source))
+    values = pd.to_numeric(table[name], errors="coerce").to_numpy(np.float64)
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 1):
+        raise SpecError(f"column '{name}' must hold finite token counts >= 1", source=str(source))
+    return values
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,10 @@ def workload_shape(spec: PlanSpec) -> WorkloadShape:
     """Lengths of the spec's traffic (a trace file's columns when arrivals come from a trace)."""
     t = spec.traffic
     if t.arrival == "trace":
-        table = pd.read_csv(t.trace)
-        inp, out = table["input_tokens"].to_numpy(float), table["output_tokens"].to_numpy(float)
+        table = rename_columns(read_csv_file(t.trace), where=str(t.trace))
+        inp, out = _column(table, "input_len", t.trace), _column(table, "output_len", t.trace)
     else:
-        inp, out = sample_lengths(t.input_tokens), sample_lengths(t.output_tokens, seed=1)
+        inp, out = sample_lengths(t.input_len), sample_lengths(t.output_len, seed=1)
     samples = 1
     if t.strategy is not None:
         samples = t.strategy.samples

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from perfmodel.errors import SpecError
 from perfmodel.probe.bench import Timing
-from perfmodel.specs.loader import validation_error_to_spec_error
+from perfmodel.specs.loader import MAX_TABLE_BYTES, read_text_file, validation_error_to_spec_error
 
 BUNDLE_FORMAT = "perfmodel-calibration-bundle"
 SCHEMA_VERSION = 1
@@ -30,10 +31,19 @@ class Sample(BaseModel):
     flops: float = 0.0
     bytes: float = 0.0
     inner: int = 1
-    times_s: list[float]
+    times_s: list[float] = Field(min_length=1)
     median_s: float
     p10_s: float
     p90_s: float
+
+    @model_validator(mode="after")
+    def _check(self) -> Sample:
+        times = [*self.times_s, self.median_s, self.p10_s, self.p90_s]
+        if not all(math.isfinite(t) and t > 0 for t in times):
+            raise ValueError(f"'{self.kernel}' sample times must be finite and > 0 seconds; re-run the probe")
+        if not (math.isfinite(self.flops) and math.isfinite(self.bytes) and self.flops >= 0 and self.bytes >= 0):
+            raise ValueError(f"'{self.kernel}' sample flops and bytes must be finite and >= 0")
+        return self
 
     @classmethod
     def of(cls, kernel: str, timing: Timing, *, flops: float = 0.0, bytes: float = 0.0,  # noqa: A002
@@ -117,9 +127,9 @@ def load_bundle(path: str | Path) -> Bundle:
     """Read and validate a bundle; errors name the file and field."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise SpecError(f"cannot read bundle ({exc.strerror})", source=str(path)) from None
+        data = json.loads(read_text_file(path, limit=MAX_TABLE_BYTES))
+    except RecursionError:
+        raise SpecError("not usable JSON: nested too deeply", source=str(path)) from None
     except json.JSONDecodeError as exc:
         raise SpecError(f"not valid JSON near line {exc.lineno}; was the probe killed mid-write?",
                         source=str(path)) from None

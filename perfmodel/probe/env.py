@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from perfmodel import __version__
+from perfmodel._version import __version__
 from perfmodel.probe.backends import Backend, available_threads
 
 DEFAULT_LLC_BYTES = 32 << 20

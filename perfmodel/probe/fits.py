@@ -9,7 +9,6 @@ framework's fixed costs. `perfmodel.calibrate.probe_fit` turns them into device 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -20,11 +19,7 @@ from perfmodel.probe.bundle import Sample
 from perfmodel.probe.curves import FitQuality, cache_s, fit_linear_nonneg, fit_log, roofline_s
 from perfmodel.probe.overhead import TINY_ARCH
 from perfmodel.specs.model import ModelArch
-
-
-def sig(x: float, digits: int = 4) -> float:
-    """Round to `digits` significant figures (for YAML)."""
-    return float(f"{x:.{digits}g}")
+from perfmodel.units import significant as sig
 
 
 @dataclass(frozen=True)
@@ -38,9 +33,6 @@ class GemmFit:
     overhead_s: float
     best_measured_flops_per_s: float
     quality: FitQuality
-
-    def predict_s(self, flops: Any, nbytes: Any) -> Any:
-        return roofline_s(flops, nbytes, self.peak_flops_per_s, self.bw_bytes_per_s, self.sharpness, self.overhead_s)
 
     def human(self) -> dict[str, float]:
         return {"peak_tflops": sig(self.peak_flops_per_s / 1e12), "bandwidth_gb_s": sig(self.bw_bytes_per_s / 1e9),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ class ProbeOptions:
     threads: int | None = None
     only: Sequence[str] | None = None
     clock: str = "wall"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.budget_s, int | float) and math.isfinite(self.budget_s) and self.budget_s > 0):
+            raise PerfModelError(f"--budget-s must be a finite number of seconds > 0 (got {self.budget_s!r})")
+        if self.threads is not None and not (isinstance(self.threads, int) and 1 <= self.threads <= 4096):
+            raise PerfModelError(f"--threads must be a whole number in [1, 4096] (got {self.threads!r})")
 
 
 def policy_for(budget_s: float) -> TimingPolicy:

@@ -167,7 +167,7 @@ class World:
         dst = self.routers["decode"].pick(self.pool_replicas["decode"], req)
         dst.outstanding += 1
         self.recorder.handoff(req, dst.cfg.index)
-        prompt = self.wl.input_tokens[req]
+        prompt = self.wl.input_len[req]
         nbytes = float(kv_bytes(setup.kv_model, setup.kv_precision, prompt, setup.kv_parallelism))
         link = 0 if setup.shared_link else setup.pools["prefill"].index(src.cfg.index)
         busy_s, latency_s = kv_transfer_s(nbytes, setup.links[link], setup.kv_link_efficiency)

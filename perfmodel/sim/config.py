@@ -91,7 +91,7 @@ class SimSetup:
 
 def request_blocks(lists: SimpleNamespace, req: int, block_size: int, prefill_only: bool) -> int:
     """KV blocks a request needs at its largest, sharing nothing with other requests."""
-    prompt = lists.input_tokens[req]
+    prompt = lists.input_len[req]
     if prefill_only:
         return blocks_for(prompt, block_size)
     start, n = lists.seq_start[req], lists.samples[req]
@@ -104,7 +104,7 @@ def request_blocks(lists: SimpleNamespace, req: int, block_size: int, prefill_on
 
 def _lists(wl: RequestTable) -> SimpleNamespace:
     return SimpleNamespace(
-        arrival_s=wl.arrival_s.tolist(), input_tokens=wl.input_tokens.tolist(), class_id=wl.class_id.tolist(),
+        arrival_s=wl.arrival_s.tolist(), input_len=wl.input_len.tolist(), class_id=wl.class_id.tolist(),
         samples=wl.samples.tolist(), first_finish=wl.first_finish.tolist(), prefix_tokens=wl.prefix_tokens.tolist(),
         seq_start=wl.seq_start.tolist(), seq_output_tokens=wl.seq_output_tokens.tolist())
 
@@ -126,7 +126,7 @@ def build_setup(sc: Scenario) -> SimSetup:
     systems = {}
     fits = [True] * wl.num_requests
     for name, ps in pool_specs.items():
-        par = Parallelism(tp=ps.tp or sc.tp, pp=ps.pp or sc.pp, ep=ps.ep or sc.ep)
+        par = Parallelism(tp=ps.tp or sc.tp, pp=ps.pp or sc.pp, ep=ps.ep or sc.ep).check_for(model)
         system = resolve_system(ps.hardware or sc.hardware, par.num_devices)
         engine = load_engine(ps.engine or sc.engine)
         sched = ps.scheduler or sc.scheduler
@@ -154,7 +154,7 @@ def build_setup(sc: Scenario) -> SimSetup:
             start = lists.seq_start[small]
             outs = lists.seq_output_tokens[start:start + lists.samples[small]]
             raise DoesNotFitError(
-                f"a single request does not fit: {lists.input_tokens[small]} prompt + {sum(outs)} output tokens "
+                f"a single request does not fit: {lists.input_len[small]} prompt + {sum(outs)} output tokens "
                 f"need {needs[small]} KV blocks of {sched.block_size} tokens but a {name} replica ({model.id} on "
                 f"{system.id}, tp={par.tp}, pp={par.pp}) holds {blocks}"
                 + f" ({blocks * block_bytes / GB:.2f} GB per device)"
@@ -171,10 +171,8 @@ def build_setup(sc: Scenario) -> SimSetup:
             pools[name].append(index)
             replicas.append(ReplicaConfig(
                 index=index, pool=name, cfg_id=cfg_id, draft_cfg_id=draft_id, scheduler=sched, kv_blocks=blocks,
-                kv_block_bytes=block_bytes, engine=engine, spec_k=spec_k,
-                spec_rate=sc.speculative.acceptance_rate if spec_k else 0.0, window=window, draft_window=dwindow,
-                num_devices=par.num_devices, peak_flops_per_s=peak, mem_bw_bytes_per_s=system.device.mem_bw_bytes_per_s,
-                system_id=system.id))
+                engine=engine, spec_k=spec_k, window=window, draft_window=dwindow, peak_flops_per_s=peak,
+                mem_bw_bytes_per_s=system.device.mem_bw_bytes_per_s, system_id=system.id))
         systems[name] = (system, par)
         info[name] = {"replicas": ps.replicas, "hardware": system.id, "device": system.device.id, "tp": par.tp,
                       "pp": par.pp, "ep": par.ep, "engine": engine.name, "scheduler": sched.model_dump(),

@@ -48,10 +48,10 @@ class SequenceLifecycle:
             gen, held = rec.generated0, rec.held_blocks0
             if not rec.reserved:
                 held = max(held, blocks_for(rec.private_tokens0 + q, self.block_size))
-            tokens = min(self.world.accepted(rec.seq, gen) + 1, rec.output_tokens - gen)
+            tokens = min(self.world.accepted(rec.seq, gen) + 1, rec.output_len - gen)
             ds.records[uid] = rec.rebased(tokens, t_new, held)
             ds.context_sum += tokens
-            if gen + tokens >= rec.output_tokens:
+            if gen + tokens >= rec.output_len:
                 done.append(uid)
         ds.counter = t_new
         return done
@@ -67,7 +67,7 @@ class SequenceLifecycle:
             gen = item.generated + 1
             out = wl.seq_output_tokens[seq]
             if item.kind == RESUME and (GROUP_PREFIX, req) in prefix_keys:
-                gkey, gp = (GROUP_PREFIX, req), (wl.input_tokens[req] // bs) * bs
+                gkey, gp = (GROUP_PREFIX, req), (wl.input_len[req] // bs) * bs
             else:
                 gkey, gp = (prefix_keys[0], shared * bs) if class_shared else (None, 0)
             if gen >= out:
@@ -78,13 +78,13 @@ class SequenceLifecycle:
             else:
                 ctx = item.target_tokens
                 ds.add(Running(seq=seq, req=req, context0=ctx, generated0=gen, counter0=ds.counter,
-                               output_tokens=out, private_tokens0=ctx - shared * bs, shared_blocks=shared,
+                               output_len=out, private_tokens0=ctx - shared * bs, shared_blocks=shared,
                                prefix_keys=prefix_keys, group_key=gkey, group_prefix_tokens=gp,
                                admit_order=item.admit_order, first_emit_s=emit_s, held_blocks0=item.private_blocks,
                                reserved=reserved, joined_counter=ds.counter))
             return
         # best-of-N fork: the prompt's full blocks become the group's shared entry
-        samples, prompt = item.samples, wl.input_tokens[req]
+        samples, prompt = item.samples, wl.input_len[req]
         gkey = (GROUP_PREFIX, req)
         self.pool.add_entry(gkey, prompt // bs - shared, samples)
         for key in prefix_keys:
@@ -106,7 +106,7 @@ class SequenceLifecycle:
                 self.sample_done(seq, req, 1, emit_s, cancelled=outs[seq] > 1)
                 continue
             ds.add(Running(seq=seq, req=req, context0=prompt, generated0=1, counter0=ds.counter,
-                           output_tokens=outs[seq], private_tokens0=tail, shared_blocks=group_blocks,
+                           output_len=outs[seq], private_tokens0=tail, shared_blocks=group_blocks,
                            prefix_keys=prefix_keys, group_key=gkey, group_prefix_tokens=group_blocks * bs,
                            admit_order=item.admit_order, first_emit_s=emit_s, held_blocks0=held, reserved=reserved,
                            joined_counter=ds.counter))
@@ -166,7 +166,7 @@ class SequenceLifecycle:
     def cancel_group(self, req: int, now: float) -> None:
         """First-finish: the request has its m samples; stop the others and free their blocks."""
         ds = self.ds
-        for uid in [u for u, r in ds.records.items() if r.req == req and ds.state(r)[1] < r.output_tokens]:
+        for uid in [u for u, r in ds.records.items() if r.req == req and ds.state(r)[1] < r.output_len]:
             rec, ctx, gen, held = ds.remove(uid)  # (samples that ended in this same step count as finished)
             self.world.recorder.run(rec.seq, self.cfg.index, rec.first_emit_s, rec.joined_counter, self.ds.counter)
             self.pool.release(held)

@@ -71,7 +71,7 @@ class Running:
     context0: int  # cached context tokens
     generated0: int  # tokens generated
     counter0: int  # decode counter at which the fields above hold
-    output_tokens: int  # tokens it generates in all
+    output_len: int  # tokens it generates in all
     private_tokens0: int  # context tokens in its private blocks (not in a shared prefix)
     shared_blocks: int  # prefix blocks it reads from shared entries
     prefix_keys: tuple  # prefix-cache entries it references
@@ -86,7 +86,7 @@ class Running:
     def rebased(self, tokens: int, counter: int, held_blocks: int) -> Running:
         """This sequence after a step that emitted `tokens` tokens, stated at decode counter `counter`."""
         return Running(self.seq, self.req, self.context0 + tokens, self.generated0 + tokens, counter,
-                       self.output_tokens, self.private_tokens0 + tokens, self.shared_blocks, self.prefix_keys,
+                       self.output_len, self.private_tokens0 + tokens, self.shared_blocks, self.prefix_keys,
                        self.group_key, self.group_prefix_tokens, self.admit_order, self.first_emit_s, held_blocks,
                        self.reserved, self.joined_counter)
 

@@ -41,13 +41,10 @@ class ReplicaConfig:
     draft_cfg_id: int | None
     scheduler: SchedulerSpec
     kv_blocks: int
-    kv_block_bytes: float
     engine: EngineProfile
     spec_k: int
-    spec_rate: float
     window: int | None
     draft_window: int | None
-    num_devices: int
     peak_flops_per_s: float
     mem_bw_bytes_per_s: float
     system_id: str
@@ -138,7 +135,7 @@ class Replica(SequenceLifecycle):
 
     def entry_tokens(self, entry: Waiting) -> int:
         """Prompt tokens an entry will compute (a resumed sequence recomputes its generated tokens too)."""
-        prompt = self.world.wl.input_tokens[entry.req]
+        prompt = self.world.wl.input_len[entry.req]
         return prompt + entry.generated if entry.kind == RESUME else prompt
 
     @property
@@ -177,12 +174,12 @@ class Replica(SequenceLifecycle):
         if self.cfg.pool == "prefill":
             return 0
         samples = self.world.wl.samples[req]
-        return (samples - 1) * (1 if self.world.wl.input_tokens[req] % self.block_size else 0)
+        return (samples - 1) * (1 if self.world.wl.input_len[req] % self.block_size else 0)
 
     def reservation(self, req: int, shared_blocks: int) -> int:
         """Private blocks a request holds for its whole life (reserved up front by static batching)."""
         wl, bs = self.world.wl, self.block_size
-        prompt = wl.input_tokens[req]
+        prompt = wl.input_len[req]
         if self.cfg.pool == "prefill":  # hands the prompt's KV over; generates nothing here
             return blocks_for(prompt - shared_blocks * bs, bs)
         start = wl.seq_start[req]
@@ -258,7 +255,7 @@ class Replica(SequenceLifecycle):
             shared, prefix_keys = 0, ()
         else:
             shared, prefix_keys = self.prefix_lookup(req, kind == RESUME)
-        prompt = wl.input_tokens[req]
+        prompt = wl.input_len[req]
         target = prompt if kind == NEW else prompt + entry.generated
         remaining = target - shared * bs
         chunk = remaining if whole else min(remaining, budget)
@@ -300,7 +297,7 @@ class Replica(SequenceLifecycle):
             if self.num_running + samples > self.cfg.scheduler.max_num_seqs and self.num_running:
                 break
             shared, prefix_keys = self.prefix_lookup(req, False)
-            prompt = wl.input_tokens[req]
+            prompt = wl.input_len[req]
             private = self.reservation(req, shared) if reserves else \
                 blocks_for(prompt - shared * bs, bs) + self.tail_copies(req)
             margin = 0 if reserves else self.decode_need() + samples

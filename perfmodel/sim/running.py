@@ -62,7 +62,7 @@ class DecodeSet:
         if self.uniform:
             if not rec.reserved:
                 self.new_block_phase[(rec.counter0 - rec.private_tokens0) % self.block_size] += 1
-            heapq.heappush(self.finish_heap, (rec.counter0 + rec.output_tokens - rec.generated0, uid))
+            heapq.heappush(self.finish_heap, (rec.counter0 + rec.output_len - rec.generated0, uid))
         return uid
 
     def state(self, rec: Running) -> tuple[int, int, int, int]:

@@ -7,6 +7,7 @@ scenario (trace CSVs, empirical length files) are resolved against the scenario'
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,13 +23,15 @@ from pydantic import (
     model_validator,
 )
 
+from perfmodel.checks import MAX_TOKENS
 from perfmodel.cost.engine import DEFAULT_ENGINE
+from perfmodel.deprecation import rename_keys
 from perfmodel.errors import PerfModelError, SpecError, UnknownIdError
 from perfmodel.sim.router import ROUTERS
 from perfmodel.sim.scheduler import SCHEDULERS
 from perfmodel.specs.catalog import catalog_dir, catalog_entries
 from perfmodel.specs.device import Device, System
-from perfmodel.specs.loader import build_spec, read_mapping
+from perfmodel.specs.loader import build_spec, is_file, read_mapping
 from perfmodel.specs.model import ModelArch
 
 
@@ -46,6 +49,7 @@ def _registered(registry: dict[str, Any]) -> AfterValidator:
 SchedulerName = Annotated[str, _registered(SCHEDULERS)]
 RouterName = Annotated[str, _registered(ROUTERS)]
 RATE_PROCESSES = ("poisson", "gamma", "constant")
+Tokens = Annotated[int, Field(ge=1, le=MAX_TOKENS)]
 
 
 class _Frozen(BaseModel):
@@ -56,15 +60,15 @@ class LengthSpec(_Frozen):
     """A token-length distribution: fixed, uniform, lognormal (mean and cv) or empirical (a file)."""
 
     dist: Literal["fixed", "uniform", "lognormal", "empirical"]
-    value: PositiveInt | None = None
-    low: PositiveInt | None = None
-    high: PositiveInt | None = None
-    mean: PositiveFloat | None = None
+    value: Tokens | None = None
+    low: Tokens | None = None
+    high: Tokens | None = None
+    mean: Annotated[float, Field(gt=0, le=MAX_TOKENS)] | None = None
     cv: NonNegativeFloat | None = None
     path: str | None = None
     column: str | None = None
-    min: PositiveInt = 1
-    max: PositiveInt | None = None
+    min: Tokens = 1
+    max: Tokens | None = None
 
     @model_validator(mode="after")
     def _check(self) -> LengthSpec:
@@ -94,7 +98,7 @@ class ArrivalSpec(_Frozen):
     concurrency: PositiveInt | None = None
     think_time_s: NonNegativeFloat = 0.0
     path: str | None = None
-    """CSV with columns arrival_s, input_tokens, output_tokens (and optionally class)."""
+    """CSV with columns arrival_s, input_len, output_len (and optionally class)."""
 
     @model_validator(mode="after")
     def _check(self) -> ArrivalSpec:
@@ -123,14 +127,16 @@ class RequestClass(_Frozen):
     name: str = "default"
     weight: PositiveFloat = 1.0
     slo: SLOSpec = SLOSpec()
-    input_tokens: LengthSpec | None = None
-    output_tokens: LengthSpec | None = None
+    input_len: LengthSpec | None = None
+    output_len: LengthSpec | None = None
     shared_prefix_tokens: NonNegativeInt = 0
     """Leading prompt tokens identical across the class (a system prompt): cached once per replica."""
     samples: PositiveInt = 1
     """Best-of-N: N sequences share one prompt (prefilled once, prefix held once)."""
     first_finish: PositiveInt | None = None
     """m of a first-finish (short-m@k) group: the request ends when m samples finish; the rest are cancelled."""
+
+    _renamed = model_validator(mode="before")(lambda data: rename_keys(data, where="classes"))
 
     @model_validator(mode="after")
     def _check(self) -> RequestClass:
@@ -139,12 +145,32 @@ class RequestClass(_Frozen):
         return self
 
 
+MAX_REQUESTS = 1_000_000
+"""Most requests one simulation accepts (memory grows with the request count)."""
+MAX_HORIZON_S = 1e9
+"""Longest arrival span (requests ÷ rate, ~32 years): beyond it float seconds lose the step times."""
+
+
+def _check_horizon(requests: int, rate_per_s: float) -> None:
+    if requests / rate_per_s > MAX_HORIZON_S:
+        raise PerfModelError(f"{requests} requests at {rate_per_s:g} req/s span {requests / rate_per_s:.3g} s, over "
+                             f"the {MAX_HORIZON_S:.0e} s the simulator's clock resolves; raise the rate")
+
+
 class WorkloadSpec(_Frozen):
-    requests: PositiveInt = 1000
+    requests: Annotated[int, Field(ge=1, le=MAX_REQUESTS)] = 1000
     arrival: ArrivalSpec
-    input_tokens: LengthSpec
-    output_tokens: LengthSpec
-    classes: tuple[RequestClass, ...] = (RequestClass(),)
+    input_len: LengthSpec
+    output_len: LengthSpec
+    classes: Annotated[tuple[RequestClass, ...], Field(min_length=1)] = (RequestClass(),)
+
+    _renamed = model_validator(mode="before")(lambda data: rename_keys(data, where="workload"))
+
+    @model_validator(mode="after")
+    def _check(self) -> WorkloadSpec:
+        if self.arrival.process in RATE_PROCESSES and self.arrival.rate_per_s is not None:
+            _check_horizon(self.requests, self.arrival.rate_per_s)
+        return self
 
 
 class SchedulerSpec(_Frozen):
@@ -202,7 +228,7 @@ class Scenario(_Frozen):
 
     name: str = "scenario"
     description: str = ""
-    seed: int = 0
+    seed: NonNegativeInt = 0
     model: str | ModelArch
     hardware: str | Device | System
     replicas: PositiveInt = 1
@@ -224,19 +250,24 @@ class Scenario(_Frozen):
         """A copy with the request count, arrival rate (req/s) or seed replaced (CLI flags)."""
         wl = self.workload
         if requests is not None:
-            if requests < 1:
-                raise PerfModelError("--requests must be >= 1")
+            if isinstance(requests, bool) or not isinstance(requests, int) or not 1 <= requests <= MAX_REQUESTS:
+                raise PerfModelError(f"--requests must be a whole number in [1, {MAX_REQUESTS:,}] (got {requests!r}); "
+                                     "the upper limit bounds the simulator's memory")
             wl = wl.model_copy(update={"requests": int(requests)})
         if rate is not None:
             if wl.arrival.process not in RATE_PROCESSES:
                 raise PerfModelError(f"--rate applies to {', '.join(RATE_PROCESSES)} arrivals; this scenario uses "
                                      f"'{wl.arrival.process}'")
-            if rate <= 0:
-                raise PerfModelError("--rate must be > 0")
+            if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+                raise PerfModelError(f"--rate must be a finite number > 0 (got {rate!r})")
             wl = wl.model_copy(update={"arrival": wl.arrival.model_copy(update={"rate_per_s": float(rate)})})
         update: dict[str, Any] = {"workload": wl}
         if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+                raise PerfModelError(f"--seed must be a whole number in [0, 2^63) (got {seed!r})")
             update["seed"] = int(seed)
+        if wl.arrival.rate_per_s is not None and wl.arrival.process in RATE_PROCESSES:
+            _check_horizon(wl.requests, wl.arrival.rate_per_s)
         return self.model_copy(update=update)
 
 
@@ -275,7 +306,7 @@ def load_scenario(ref: str | Path | dict | Scenario) -> Scenario:
         path = files[text]
     else:
         path = Path(text).expanduser()
-        if not path.is_file():
+        if not is_file(path):
             if text.endswith((".yaml", ".yml", ".json")) or "/" in text:
                 raise SpecError("file not found; check the path", source=text)
             close = UnknownIdError("scenario", text, files).suggestions

@@ -3,19 +3,23 @@
 Everything random is drawn here, up front, from one numpy Generator seeded by the scenario, so a
 run is deterministic for a given seed and independent of how the simulator schedules its work.
 A request is one prompt; a best-of-N request is N sequences (samples) sharing it, each with its own
-output length. Arrays are indexed by request (`input_tokens`, ...) or by sequence (`seq_*`).
+output length. Arrays are indexed by request (`input_len`, ...) or by sequence (`seq_*`).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from perfmodel.checks import MAX_TOKENS
+from perfmodel.deprecation import rename_columns
 from perfmodel.errors import SpecError
 from perfmodel.sim.scenario import ArrivalSpec, LengthSpec, RequestClass, WorkloadSpec
+from perfmodel.specs.loader import MAX_TABLE_BYTES, is_file, read_csv_file, read_text_file
 
 IntArray = np.ndarray
 FloatArray = np.ndarray
@@ -26,7 +30,7 @@ class RequestTable:
     """All requests of a run (read-only arrays). Closed-loop arrival times are set when issued (NaN here)."""
 
     arrival_s: FloatArray
-    input_tokens: IntArray
+    input_len: IntArray
     class_id: IntArray
     samples: IntArray
     first_finish: IntArray
@@ -43,14 +47,14 @@ class RequestTable:
 
     @property
     def num_requests(self) -> int:
-        return int(self.input_tokens.shape[0])
+        return int(self.input_len.shape[0])
 
     @property
     def num_seqs(self) -> int:
         return int(self.seq_output_tokens.shape[0])
 
     @property
-    def output_tokens(self) -> IntArray:
+    def output_len(self) -> IntArray:
         """Tokens requested per request (summed over its samples)."""
         return np.add.reduceat(self.seq_output_tokens, self.seq_start) if self.num_requests else self.seq_start
 
@@ -61,16 +65,16 @@ class RequestTable:
 
 def _read_lengths(path: str, column: str | None) -> np.ndarray:
     p = Path(path)
-    if not p.is_file():
+    if not is_file(p):
         raise SpecError("empirical length file not found; check the path", source=path, field="path")
     try:
         if p.suffix == ".csv":
-            df = pd.read_csv(p)
+            df = read_csv_file(p)
             col = column or df.columns[0]
             values = df[col].to_numpy()
         else:
-            values = np.loadtxt(p, ndmin=1)
-    except (KeyError, ValueError) as exc:
+            values = np.loadtxt(io.StringIO(read_text_file(p, limit=MAX_TABLE_BYTES)), ndmin=1)
+    except (KeyError, ValueError, TypeError) as exc:
         raise SpecError(f"cannot read lengths ({exc})", source=path, field="column" if column else "path") from None
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0 or np.any(~np.isfinite(values)) or np.any(values < 1):
@@ -110,24 +114,25 @@ def draw_arrivals(spec: ArrivalSpec, n: int, rng: np.random.Generator) -> FloatA
 
 def _read_trace(path: str, limit: int | None, classes: tuple[RequestClass, ...]) -> pd.DataFrame:
     p = Path(path)
-    if not p.is_file():
+    if not is_file(p):
         raise SpecError("trace file not found; check the path", source=path, field="workload.arrival.path")
-    try:
-        df = pd.read_csv(p)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise SpecError(f"not a readable CSV ({exc})", source=path) from None
-    for col in ("arrival_s", "input_tokens", "output_tokens"):
+    df = rename_columns(read_csv_file(p), where=path)
+    for col in ("arrival_s", "input_len", "output_len"):
         if col not in df.columns:
-            raise SpecError("missing column; the trace needs arrival_s, input_tokens, output_tokens",
+            raise SpecError("missing column; the trace needs arrival_s, input_len, output_len",
                             source=path, field=col)
+        df[col] = pd.to_numeric(df[col], errors="coerce")
     if limit is not None:
         df = df.iloc[:limit]
+    if df.empty:
+        raise SpecError("has no requests", source=path)
     arr = df["arrival_s"].to_numpy(dtype=np.float64)
     if np.any(~np.isfinite(arr)) or np.any(arr < 0) or np.any(np.diff(arr) < 0):
         raise SpecError("arrival times must be finite, >= 0 and sorted", source=path, field="arrival_s")
-    for col in ("input_tokens", "output_tokens"):
-        if np.any(df[col].to_numpy() < 1):
-            raise SpecError("token counts must be >= 1", source=path, field=col)
+    for col in ("input_len", "output_len"):
+        values = df[col].to_numpy(dtype=np.float64)
+        if np.any(~np.isfinite(values)) or np.any(values < 1) or np.any(values > MAX_TOKENS):
+            raise SpecError(f"token counts must be whole numbers in [1, {MAX_TOKENS:,}]", source=path, field=col)
     if "class" in df.columns:
         names = {c.name: i for i, c in enumerate(classes)}
         unknown = set(df["class"].astype(str)) - set(names)
@@ -149,13 +154,13 @@ def generate(spec: WorkloadSpec, seed: int, requests: int | None = None) -> Requ
         arrival = arrival - (arrival[0] if n else 0.0)
         class_id = (df["class_id"].to_numpy(dtype=np.int64) if "class_id" in df.columns
                     else rng.choice(len(classes), size=n, p=_weights(classes)))
-        input_tokens = df["input_tokens"].to_numpy(dtype=np.int64)
-        trace_out = df["output_tokens"].to_numpy(dtype=np.int64)
+        input_len = df["input_len"].to_numpy(dtype=np.int64)
+        trace_out = df["output_len"].to_numpy(dtype=np.int64)
     else:
         n = requests or spec.requests
         arrival = draw_arrivals(spec.arrival, n, rng)
         class_id = rng.choice(len(classes), size=n, p=_weights(classes))
-        input_tokens = np.empty(n, dtype=np.int64)
+        input_len = np.empty(n, dtype=np.int64)
         trace_out = None
     samples = np.array([c.samples for c in classes], dtype=np.int64)[class_id]
     seq_start = np.concatenate([[0], np.cumsum(samples)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
@@ -165,18 +170,18 @@ def generate(spec: WorkloadSpec, seed: int, requests: int | None = None) -> Requ
     for cid, cls in enumerate(classes):
         mask = class_id == cid
         if trace_out is None:
-            input_tokens[mask] = draw_lengths(cls.input_tokens or spec.input_tokens, int(mask.sum()), rng)
+            input_len[mask] = draw_lengths(cls.input_len or spec.input_len, int(mask.sum()), rng)
         smask = seq_class == cid
         if trace_out is None:
-            seq_out[smask] = draw_lengths(cls.output_tokens or spec.output_tokens, int(smask.sum()), rng)
+            seq_out[smask] = draw_lengths(cls.output_len or spec.output_len, int(smask.sum()), rng)
         else:
             seq_out[smask] = trace_out[seq_request[smask]]
     prefix = np.array([c.shared_prefix_tokens for c in classes], dtype=np.int64)[class_id]
-    input_tokens = np.maximum(input_tokens, prefix + 1)  # a shared prefix is followed by the request's own text
+    input_len = np.maximum(input_len, prefix + 1)  # a shared prefix is followed by the request's own text
     m = np.array([c.first_finish or c.samples for c in classes], dtype=np.int64)[class_id]
     closed = spec.arrival.process == "closed-loop"
     return RequestTable(
-        arrival_s=arrival, input_tokens=input_tokens, class_id=class_id, samples=samples, first_finish=m,
+        arrival_s=arrival, input_len=input_len, class_id=class_id, samples=samples, first_finish=m,
         prefix_tokens=prefix, seq_start=seq_start, seq_output_tokens=seq_out, seq_request=seq_request,
         classes=classes, concurrency=spec.arrival.concurrency if closed else None,
         think_time_s=spec.arrival.think_time_s if closed else 0.0,

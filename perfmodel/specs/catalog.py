@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from perfmodel.errors import SpecError, UnknownIdError
 from perfmodel.specs.device import Device, System
 from perfmodel.specs.hf_config import looks_like_hf_config, model_from_hf_config
-from perfmodel.specs.loader import build_spec, read_mapping
+from perfmodel.specs.loader import build_spec, check_tree, is_file, read_mapping
 from perfmodel.specs.model import ModelArch
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -72,12 +73,12 @@ def model_files() -> dict[str, Path]:
 
 
 def _looks_like_path(ref: str) -> bool:
-    return ref.endswith((".yaml", ".yml", ".json")) or "/" in ref or Path(ref).exists()
+    return ref.endswith((".yaml", ".yml", ".json")) or "/" in ref or is_file(ref)
 
 
 def _path_or_error(ref: str) -> Path:
     path = Path(ref).expanduser()
-    if not path.is_file():
+    if not is_file(path):
         raise SpecError("file not found; check the path", source=ref)
     return path
 
@@ -130,10 +131,24 @@ def _system_from_path(path: str) -> System:
     return build_spec(System, data, path)
 
 
-def load_device(ref: str | Device) -> Device:
-    """A device from a catalog id, a YAML path, or a Device (returned as is)."""
+def _ref_text(ref: object, kind: str) -> str:
+    """A catalog id or path as text (str or os.PathLike); anything else is a user error."""
+    if isinstance(ref, os.PathLike):
+        return os.fspath(ref)
+    if isinstance(ref, str) and ref.strip():
+        return ref.strip() if ref != ref.strip() else ref
+    got = "an empty string" if isinstance(ref, str) else f"a {type(ref).__name__}"
+    raise SpecError(f"expected a {kind} id, a path to a file, or a spec object; got {got}", field=kind)
+
+
+def load_device(ref: str | os.PathLike | dict | Device) -> Device:
+    """A device from a catalog id, a YAML path, a mapping of its fields, or a Device (returned as is)."""
     if isinstance(ref, Device):
         return ref
+    if isinstance(ref, dict):
+        check_tree(ref, "device")
+        return build_spec(Device, {"id": "custom-device", **ref}, "device")
+    ref = _ref_text(ref, "hardware")
     files = device_files()
     if ref not in files:
         ref = ref.lower() if ref.lower() in files else device_aliases().get(ref.lower(), ref)
@@ -144,10 +159,11 @@ def load_device(ref: str | Device) -> Device:
     raise UnknownIdError("hardware", ref, list(files) + list(system_files()))
 
 
-def load_system(ref: str | System) -> System:
+def load_system(ref: str | os.PathLike | System) -> System:
     """A multi-device system from a catalog id or a YAML path."""
     if isinstance(ref, System):
         return ref
+    ref = _ref_text(ref, "hardware")
     files = system_files()
     if ref in files:
         return _system_from_path(str(files[ref]))
@@ -160,11 +176,15 @@ def is_system_ref(ref: object) -> bool:
     """True when a hardware reference names a system rather than a single device."""
     if isinstance(ref, System):
         return True
+    if isinstance(ref, os.PathLike):
+        ref = os.fspath(ref)
     if not isinstance(ref, str):
         return False
     if ref in system_files():
         return True
-    if ref in device_files() or ref.lower() in device_aliases() or not _looks_like_path(ref) or not Path(ref).is_file():
+    if ref in device_files() or ref.lower() in device_aliases() or not _looks_like_path(ref) or not is_file(Path(ref)):
+        return False
+    if not ref.endswith((".yaml", ".yml", ".json")):
         return False
     return "devices_per_node" in read_mapping(Path(ref))
 
@@ -220,14 +240,21 @@ def canonical_model_id(ref: str) -> str | None:
         name = stripped
 
 
-def load_model(ref: str | ModelArch) -> ModelArch:
-    """A model from a catalog id (or an HF repo id / variant of one), a perfmodel YAML, or an HF config.json path."""
+def load_model(ref: str | os.PathLike | dict | ModelArch) -> ModelArch:
+    """A model from a catalog id (or an HF repo id / variant of one), a perfmodel YAML, an HF config.json
+    path, a mapping (perfmodel fields or an HF config), or a ModelArch (returned as is)."""
     if isinstance(ref, ModelArch):
         return ref
+    if isinstance(ref, dict):
+        check_tree(ref, "model")
+        if looks_like_hf_config(ref):
+            return model_from_hf_dict(ref)
+        return build_spec(ModelArch, {"id": "custom-model", **ref}, "model")
+    ref = _ref_text(ref, "model")
     files = model_files()
     if ref in files:
         return _model_from_path(str(files[ref]))
-    if _looks_like_path(ref) and Path(ref).expanduser().is_file():
+    if _looks_like_path(ref) and is_file(Path(ref).expanduser()):
         return _model_from_path(str(ref))
     canonical = canonical_model_id(ref)
     if canonical:
@@ -239,4 +266,7 @@ def load_model(ref: str | ModelArch) -> ModelArch:
 
 def model_from_hf_dict(config: dict, model_id: str = "hf-model") -> ModelArch:
     """A model from an in-memory Hugging Face config mapping (e.g. ``json.load`` of config.json)."""
+    if not isinstance(config, dict):
+        raise SpecError(f"expected a mapping of config.json fields (got a {type(config).__name__})", source=model_id)
+    check_tree(config, model_id)
     return model_from_hf_config(json.loads(json.dumps(config)), source=model_id, model_id=model_id)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
 from perfmodel.specs.dtypes import COMPUTE_FALLBACK
-from perfmodel.units import GB, MB, TERA, US
+from perfmodel.units import GB, TERA, US
 
 COMPUTE_KEYS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
 
@@ -121,10 +121,6 @@ class Device(_Frozen):
     @property
     def mem_bw_bytes_per_s(self) -> float:
         return self.memory.bandwidth_gb_s * GB
-
-    @property
-    def on_chip_bytes(self) -> float:
-        return (self.on_chip_memory_mb or 0.0) * MB
 
     @property
     def is_calibrated(self) -> bool:

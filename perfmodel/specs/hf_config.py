@@ -28,7 +28,7 @@ def looks_like_hf_config(data: dict[str, Any]) -> bool:
 def _kv_heads(cfg: dict[str, Any], heads: int) -> int:
     kv = _first(cfg, "num_key_value_heads", "num_kv_heads", "n_head_kv")
     if kv is not None:
-        return int(kv)
+        return _whole(kv, "num_key_value_heads")
     if cfg.get("multi_query"):
         return 1
     return heads
@@ -42,10 +42,10 @@ def _sliding_window(cfg: dict[str, Any], layers: int) -> dict[str, int] | None:
     if layer_types:
         count = sum(1 for t in layer_types if "sliding" in str(t))
     elif cfg.get("sliding_window_pattern"):
-        count = layers - layers // int(cfg["sliding_window_pattern"])
+        count = layers - layers // max(_whole(cfg["sliding_window_pattern"], "sliding_window_pattern"), 1)
     else:
         count = layers
-    return {"size": int(window), "layers": count} if count else None
+    return {"size": _whole(window, "sliding_window"), "layers": count} if count else None
 
 
 def _moe(cfg: dict[str, Any], ffn: int) -> dict[str, int] | None:
@@ -67,7 +67,38 @@ def _moe(cfg: dict[str, Any], ffn: int) -> dict[str, int] | None:
 
 
 def model_from_hf_config(cfg: dict[str, Any], *, source: str, model_id: str) -> ModelArch:
-    """Build a ModelArch from config.json fields of the common decoder families."""
+    """Build a ModelArch from config.json fields of the common decoder families.
+
+    A field of the wrong type (a string, a list, a non-integral or non-finite number) raises
+    :class:`SpecError` naming it.
+    """
+    try:
+        return _from_hf_config(cfg, source=source, model_id=model_id)
+    except _BadField as exc:
+        raise SpecError(f"must be a whole number (got {exc.value!r})", source=source, field=exc.field) from None
+    except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+        raise SpecError(f"has a field of the wrong type ({exc})", source=source) from None
+
+
+class _BadField(Exception):
+    def __init__(self, field: str, value: Any):
+        self.field, self.value = field, value
+
+
+def _whole(value: Any, field: str) -> int:
+    """An integer from a config value (int, or a float/str holding a whole number)."""
+    if isinstance(value, bool) or value is None:
+        raise _BadField(field, value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _BadField(field, value) from None
+    if not number.is_integer():
+        raise _BadField(field, value)
+    return int(number)
+
+
+def _from_hf_config(cfg: dict[str, Any], *, source: str, model_id: str) -> ModelArch:
     model_type = str(cfg.get("model_type", "")).lower()
     hidden = _first(cfg, "hidden_size", "n_embd", "d_model")
     layers = _first(cfg, "num_hidden_layers", "n_layer", "num_layers")
@@ -75,8 +106,14 @@ def model_from_hf_config(cfg: dict[str, Any], *, source: str, model_id: str) -> 
     for name, value in (("hidden_size", hidden), ("num_hidden_layers", layers), ("num_attention_heads", heads)):
         if value is None:
             raise SpecError("is required in a Hugging Face config.json", source=source, field=name)
-    hidden, layers, heads = int(hidden), int(layers), int(heads)
-    ffn = int(_first(cfg, "intermediate_size", "ffn_dim", "n_inner", "ffn_hidden_size", default=4 * hidden))
+    hidden = _whole(hidden, "hidden_size")
+    layers = _whole(layers, "num_hidden_layers")
+    heads = _whole(heads, "num_attention_heads")
+    ffn = _whole(_first(cfg, "intermediate_size", "ffn_dim", "n_inner", "ffn_hidden_size", default=4 * hidden),
+                 "intermediate_size")
+    vocab = _first(cfg, "vocab_size", "padded_vocab_size")
+    if vocab is None:
+        raise SpecError("is required in a Hugging Face config.json", source=source, field="vocab_size")
     plain = model_type in _PLAIN_MLP_TYPES
     data: dict[str, Any] = {
         "id": model_id,
@@ -88,7 +125,7 @@ def model_from_hf_config(cfg: dict[str, Any], *, source: str, model_id: str) -> 
         "num_kv_heads": _kv_heads(cfg, heads),
         "head_dim": cfg.get("head_dim"),
         "intermediate_size": ffn,
-        "vocab_size": int(_first(cfg, "vocab_size", "padded_vocab_size")),
+        "vocab_size": _whole(vocab, "vocab_size"),
         "mlp": "plain" if plain else "gated",
         "activation": str(_first(cfg, "hidden_act", "activation_function", "activation", default="silu")),
         "norm": "layernorm" if plain else "rmsnorm",

@@ -16,14 +16,14 @@ import numpy as np
 from perfmodel.cost.batch import BatchStats, FloatArray
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile
-from perfmodel.cost.memory import kv_bytes
+from perfmodel.cost.memory import kv_bytes, kv_write_bytes, model_weight_bytes
 from perfmodel.cost.step import StepCost, step_cost
 from perfmodel.specs.device import System
 from perfmodel.specs.dtypes import matmul_compute_family
 from perfmodel.specs.model import ModelArch
 from perfmodel.strategies.attention import DENSE, AttentionSpec
 from perfmodel.strategies.phases import Phase, phase_stats
-from perfmodel.strategies.power import power_w, utilisation
+from perfmodel.strategies.power import power_w, utilization
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,8 +55,8 @@ class Deployment:
         return self.system.device.machine_balance_flop_per_byte(self.compute_family)
 
     def weight_bytes_total(self) -> float:
-        """All parameters of the model in its weight dtype (over all its devices)."""
-        return self.model.total_params() * self.precision.weight.bytes
+        """All of the model's weight bytes in their stored formats (over all its devices)."""
+        return model_weight_bytes(self.model, self.precision)
 
     def kv_bytes_total(self, tokens: float) -> float:
         """KV cache of `tokens` resident tokens of the whole model."""
@@ -122,8 +122,7 @@ def step_metrics(dep: Deployment, stats: BatchStats, selection: BatchStats | Non
     }
     if selection is not None:
         sel = step_cost(dep.model, dep.system, selection, dep.precision, dep.parallelism, dep.engine)
-        pp = dep.parallelism.pp  # attention ops are reported per device; stages run one after another
-        extra = {"time_s": pp * _op_sum(sel, "time_s", size, ("attention",)),
+        extra = {"time_s": np.broadcast_to(sel.attention_step_s, (size,)).astype(np.float64),
                  "flops": _op_sum(sel, "flops", size, ("attention",)),
                  "bytes": _op_sum(sel, "bytes", size, ("attention",)),
                  "kv_bytes": _op_sum(sel, "kv_bytes", size, ("attention",))}
@@ -132,11 +131,10 @@ def step_metrics(dep: Deployment, stats: BatchStats, selection: BatchStats | Non
         for key, value in extra.items():
             m[key] = m[key] + value
     device = dep.system.device
-    util = utilisation(device, m["flops"], m["bytes"], m["time_s"], dep.compute_family)
+    util = utilization(device, m["flops"], m["bytes"], m["time_s"], dep.compute_family)
     power = power_w(device, util)
     m["energy_j"] = dep.devices * power * m["time_s"] if power is not None else np.full(size, np.nan)
-    m["kv_write_bytes"] = np.asarray(stats.new_tokens, dtype=np.float64) * float(
-        kv_bytes(dep.model, dep.precision, 1.0, dep.parallelism))
+    m["kv_write_bytes"] = kv_write_bytes(dep.model, dep.precision, stats.new_tokens, dep.parallelism)
     return m
 
 

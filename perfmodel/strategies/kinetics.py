@@ -72,10 +72,6 @@ class KineticsCost:
     def eflops(self, machine_balance_flop_per_byte: float) -> FloatArray:
         return self.compute_flops + machine_balance_flop_per_byte * self.memory_bytes
 
-    def attention_eflops(self, machine_balance_flop_per_byte: float) -> FloatArray:
-        """Everything but the parameter term: attention compute, search and I × KV traffic."""
-        return self.eflops(machine_balance_flop_per_byte) - self.linear_flops
-
 
 def attended_keys(budget: float | None, prompt: ArrayLike, gen: ArrayLike) -> FloatArray:
     """Keys attended by one sample over its generation: ∫₀^L min(B, L_in + x) dx (dense without B)."""

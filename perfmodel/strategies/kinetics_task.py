@@ -1,11 +1,15 @@
 """Kinetics mode of `task_cost`: the published law, reported with explicit units.
 
+This is the one deliberate second cost model in the package: it reproduces the Kinetics paper's
+eFLOPs law for comparison and does not go through :func:`perfmodel.cost.step_cost`. Its only
+conversion to seconds is :func:`law_seconds`.
+
 FLOPs and bytes follow :func:`~perfmodel.strategies.kinetics.kinetics_cost` (decode only, weight
 reads dropped), averaged over the length distribution as the Kinetics scripts do (all N samples of
 one draw share its length). I is the device's dense peak for the dtype the matmuls run in (weights
 and activations; a narrower KV cache only shrinks β) ÷ its memory bandwidth (FLOP per byte), or the
-`machine_balance` given (the paper uses 562.5 on B200). The law's own seconds are eFLOPs ÷ (peak × devices) — compute at
-peak plus bytes at full bandwidth, additively — so both use the same peak (the public scripts mix
+`machine_balance` given (the paper uses 562.5 on B200). The law's own seconds are eFLOPs ÷ (peak ×
+devices) — compute at peak plus bytes at full bandwidth, additively — so both use the same peak (the public scripts mix
 a B200 constant with another peak, a 2× slip). The device is fully busy in that model, so energy is
 TDP × seconds per device; dollars as in perfmodel mode.
 """
@@ -18,6 +22,11 @@ from perfmodel.strategies.base import Strategy
 from perfmodel.strategies.kinetics import KineticsModel, kinetics_cost
 from perfmodel.strategies.power import dollars
 from perfmodel.strategies.task import Setup, TaskCost, _inputs, _provenance, peak_memory
+
+
+def law_seconds(eflops: float, peak_flops_per_s: float) -> float:
+    """The Kinetics law's seconds: eFLOPs at the deployment's peak (all its devices)."""
+    return eflops / peak_flops_per_s
 
 
 def kinetics_task_cost(setup: Setup, strategy: Strategy) -> TaskCost:
@@ -39,13 +48,14 @@ def kinetics_task_cost(setup: Setup, strategy: Strategy) -> TaskCost:
     kv, search_bytes = mean(law.kv_bytes), mean(law.search_bytes)
     compute, memory = linear + attention + search, kv + search_bytes
     eflops = compute + balance * memory
-    latency = eflops / rate
+    latency = law_seconds(eflops, rate)
     rows = [
         {"phase": "parameters", "flops": linear, "bytes": 0.0, "eflops": linear},
         {"phase": "attention", "flops": attention, "bytes": kv, "eflops": attention + balance * kv},
         {"phase": "search", "flops": search, "bytes": search_bytes, "eflops": search + balance * search_bytes},
     ]
-    phases = tuple({**r, "time_s": r["eflops"] / rate} for r in rows if r["eflops"] > 0 or r["phase"] != "search")
+    phases = tuple({**r, "time_s": law_seconds(r["eflops"], rate)} for r in rows
+                   if r["eflops"] > 0 or r["phase"] != "search")
     plan = strategy.phases(setup.ctx)
     peak, fits = peak_memory(setup, plan)
     energy = t.devices * device.power.tdp_w * latency if device.power else None
@@ -54,6 +64,6 @@ def kinetics_task_cost(setup: Setup, strategy: Strategy) -> TaskCost:
         eflops=eflops, machine_balance_flop_per_byte=balance, latency_s=latency, energy_j=energy,
         cost_usd=dollars(device, t.devices, latency), peak_memory_bytes=peak, fits=fits,
         attention_share=(eflops - linear) / eflops if eflops > 0 else 0.0,
-        generated_tokens=n * lengths.mean_tokens, attention_time_s=(eflops - linear) / rate,
-        gemm_time_s=linear / rate, other_time_s=0.0, cost_model="kinetics",
+        generated_tokens=n * lengths.mean_tokens, attention_time_s=law_seconds(eflops - linear, rate),
+        gemm_time_s=law_seconds(linear, rate), other_time_s=0.0, cost_model="kinetics",
         inputs=_inputs(setup, strategy, "kinetics"), provenance=_provenance(t), phase_rows=phases)

@@ -8,6 +8,7 @@ costs are expectations over it, never the cost at the mean. A length budget caps
 from __future__ import annotations
 
 import csv
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +18,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
+from perfmodel.checks import MAX_GENERATION_TOKENS
 from perfmodel.errors import PerfModelError
+from perfmodel.specs.loader import MAX_TABLE_BYTES, is_file, read_text_file
 
 FloatArray = NDArray[np.float64]
 
@@ -48,10 +51,6 @@ class LengthDist(ABC):
     @property
     def max_tokens(self) -> int:
         return int(self.pmf()[0][-1])
-
-    @property
-    def support_size(self) -> int:
-        return int(self.pmf()[0].size)
 
     def cdf(self, tokens: ArrayLike) -> FloatArray:
         """P(L <= tokens)."""
@@ -123,6 +122,12 @@ class DiscreteLengths(LengthDist):
         return np.asarray(self.values, dtype=np.float64), np.asarray(self.probs, dtype=np.float64)
 
 
+def _check_max(tokens: float, what: str) -> None:
+    if tokens > MAX_GENERATION_TOKENS:
+        raise PerfModelError(f"{what} {tokens:,.0f} is over the {MAX_GENERATION_TOKENS:,}-token limit of the "
+                             "test-time-scaling model (memory grows with it)")
+
+
 @dataclass(frozen=True)
 class FixedLength(LengthDist):
     """Every sample generates exactly `tokens` tokens."""
@@ -132,6 +137,7 @@ class FixedLength(LengthDist):
     def __post_init__(self) -> None:
         if self.tokens < 1:
             raise PerfModelError(f"generation length must be >= 1 token (got {self.tokens})")
+        _check_max(self.tokens, "generation length")
 
     def _pmf(self) -> tuple[FloatArray, FloatArray]:
         return np.array([float(self.tokens)]), np.array([1.0])
@@ -149,14 +155,15 @@ class EmpiricalLengths(LengthDist):
             raise PerfModelError(f"{self.source or 'empirical lengths'}: no lengths given")
         if min(self.tokens) < 1:
             raise PerfModelError(f"{self.source or 'empirical lengths'}: lengths must be >= 1 token")
+        _check_max(max(self.tokens), f"{self.source or 'empirical lengths'}: generation length")
 
     @classmethod
     def from_file(cls, path: str | Path) -> EmpiricalLengths:
         """One integer per line, or a CSV with a `generated_tokens` column."""
         p = Path(path)
-        if not p.is_file():
+        if not is_file(p):
             raise PerfModelError(f"{p}: file not found; give a file of generated lengths (one per line)")
-        text = p.read_text().strip().splitlines()
+        text = read_text_file(p, limit=MAX_TABLE_BYTES).strip().splitlines()
         if not text:
             raise PerfModelError(f"{p}: empty file; give one generated length per line")
         try:
@@ -187,8 +194,12 @@ class LognormalLengths(LengthDist):
     max_tokens_cap: int = 32768
 
     def __post_init__(self) -> None:
-        if self.median_tokens < 1 or self.sigma <= 0 or self.max_tokens_cap < 1:
+        if not (self.median_tokens >= 1 and self.sigma > 0 and self.max_tokens_cap >= 1):
             raise PerfModelError("lognormal lengths need median_tokens >= 1, sigma > 0 and max_tokens_cap >= 1")
+        if not math.isfinite(self.sigma):
+            raise PerfModelError(f"lognormal sigma must be finite (got {self.sigma})")
+        _check_max(self.median_tokens, "median generation length")
+        _check_max(self.max_tokens_cap, "max_tokens_cap")
 
     def _pmf(self) -> tuple[FloatArray, FloatArray]:
         k = np.arange(1, self.max_tokens_cap + 1, dtype=np.float64)

@@ -1,6 +1,6 @@
 """Power, energy and dollars of a device busy for some seconds.
 
-Power model (per device): P = P_idle + (TDP − P_idle) · u, with utilisation
+Power model (per device): P = P_idle + (TDP − P_idle) · u, with utilization
 u = max(FLOPs / (peak · t), bytes / (bandwidth · t)) of the step at datasheet peak and bandwidth
 (the busier of the two resources), clipped to [0, 1]. P_idle is the spec's `idle_w`, or 0.3·TDP
 when the spec gives none. Energy = Σ P · t over steps. A device with no power spec gets no energy.
@@ -28,7 +28,7 @@ def idle_power_w(device: Device) -> float | None:
     return DEFAULT_IDLE_FRACTION * device.power.tdp_w
 
 
-def utilisation(device: Device, flops: FloatArray, nbytes: FloatArray, time_s: FloatArray,
+def utilization(device: Device, flops: FloatArray, nbytes: FloatArray, time_s: FloatArray,
                 compute_family: str) -> FloatArray:
     """max(compute share, memory share) of a step on one device, at datasheet rates."""
     t = np.maximum(np.asarray(time_s, dtype=np.float64), 1e-300)
@@ -38,7 +38,7 @@ def utilisation(device: Device, flops: FloatArray, nbytes: FloatArray, time_s: F
 
 
 def power_w(device: Device, util: FloatArray) -> FloatArray | None:
-    """Power of one device at utilisation `util` (None without a power spec)."""
+    """Power of one device at utilization `util` (None without a power spec)."""
     idle = idle_power_w(device)
     if idle is None:
         return None

@@ -14,9 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from perfmodel import __version__
+from perfmodel._version import __version__
+from perfmodel.checks import tokens, whole
 from perfmodel.cost.config import Parallelism, Precision
 from perfmodel.cost.engine import EngineProfile, device_efficiency_source, load_engine, request_overhead_s
+from perfmodel.deprecation import warn_renamed
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.catalog import load_model, resolve_system
 from perfmodel.specs.device import Device, System
@@ -86,6 +88,22 @@ class Setup:
         return self.roles[role]
 
 
+def _input_len(input_len: int | None, prompt_len: int | None) -> int:
+    """`input_len`, or the deprecated `prompt_len` (with a warning)."""
+    if prompt_len is not None:
+        if input_len is not None:
+            raise PerfModelError("give input_len only (prompt_len is its deprecated spelling)")
+        warn_renamed("prompt_len", "input_len")
+        return prompt_len
+    if input_len is None:
+        raise PerfModelError("input_len (prompt tokens) is required")
+    return input_len
+
+
+MAX_RESOLUTION = 1_000_000
+"""Most context bins a decode is integrated on (bounded memory)."""
+
+
 def make_target(model: str | ModelArch, hardware: str | Device | System, *, attention: AttentionSpec = DENSE,
                 weight_dtype: str = "bf16", kv_dtype: str | None = None, act_dtype: str | None = None,
                 tp: int = 1, pp: int = 1, ep: int = 1, engine: str | EngineProfile | None = None,
@@ -93,8 +111,9 @@ def make_target(model: str | ModelArch, hardware: str | Device | System, *, atte
     """The target model's deployment from ids, paths or spec objects (`machine_balance` overrides I)."""
     if machine_balance is not None and not machine_balance > 0:
         raise PerfModelError(f"machine balance must be > 0 FLOP/byte (got {machine_balance}); e.g. 562.5 for B200")
-    par = Parallelism(tp=tp, pp=pp, ep=ep)
-    return Deployment(load_model(model), resolve_system(hardware, par.num_devices),
+    arch = load_model(model)
+    par = Parallelism(tp=tp, pp=pp, ep=ep).check_for(arch)
+    return Deployment(arch, resolve_system(hardware, par.num_devices),
                       Precision.of(weight_dtype, act_dtype, kv_dtype), par, load_engine(engine), attention,
                       machine_balance)
 
@@ -103,8 +122,9 @@ def make_setup(target: Deployment, strategy: Strategy, prompt_tokens: int,
                resolution: int | None = DEFAULT_RESOLUTION, role_cache: dict | None = None) -> Setup:
     """Deployments for the strategy's extra roles (same system and precision as the target unless
     the role names its own hardware), reusing `role_cache` across calls when given."""
-    if prompt_tokens < 1:
-        raise PerfModelError(f"prompt length must be >= 1 token (got {prompt_tokens})")
+    prompt_tokens = tokens(prompt_tokens, "prompt length (input_len)")
+    if resolution is not None:
+        resolution = whole(resolution, "resolution (context bins per decode)", maximum=MAX_RESOLUTION)
     cache = {} if role_cache is None else role_cache
     roles, separate = {}, {}
     for name, role in strategy.roles().items():
@@ -129,7 +149,7 @@ def _provenance(dep: Deployment) -> dict[str, Any]:
 
 def _inputs(setup: Setup, strategy: Strategy, cost_model: str) -> dict[str, Any]:
     t = setup.target
-    return {"model": t.model.id, "hardware": t.system.id, "prompt_len": setup.ctx.prompt_tokens,
+    return {"model": t.model.id, "hardware": t.system.id, "input_len": setup.ctx.prompt_tokens,
             "attention": t.attention.label(), "weight_dtype": t.precision.weight.name,
             "act_dtype": t.precision.act.name, "kv_dtype": t.precision.kv.name, "tp": t.parallelism.tp,
             "pp": t.parallelism.pp, "engine": t.engine.name, "cost_model": cost_model,
@@ -215,7 +235,7 @@ def task_cost(
     hardware: str | Device | System,
     strategy: Strategy,
     *,
-    prompt_len: int,
+    input_len: int | None = None,
     attention: AttentionSpec = DENSE,
     weight_dtype: str = "bf16",
     kv_dtype: str | None = None,
@@ -227,20 +247,22 @@ def task_cost(
     cost_model: str = "perfmodel",
     resolution: int | None = DEFAULT_RESOLUTION,
     machine_balance: float | None = None,
+    prompt_len: int | None = None,
 ) -> TaskCost:
-    """Cost of one prompt of `prompt_len` tokens through `strategy` with `model` on `hardware`.
+    """Cost of one prompt of `input_len` tokens through `strategy` with `model` on `hardware`.
 
     `attention` applies a sparse variant to every decode step of the target (prefill stays dense).
     `resolution` is the number of context bins a long decode is integrated on (None: every step).
     `cost_model="kinetics"` reports the published Kinetics law (decode only, weights dropped) for
     parallel-sampling strategies. `machine_balance` (FLOP/byte) replaces the device's I = peak FLOP/s
-    ÷ memory B/s in eFLOPs = FLOPs + I·bytes.
+    ÷ memory B/s in eFLOPs = FLOPs + I·bytes. `prompt_len` is the deprecated spelling of `input_len`.
     """
+    input_len = _input_len(input_len, prompt_len)
     if cost_model not in COST_MODELS:
         raise PerfModelError(f"unknown cost model '{cost_model}'; use one of {', '.join(COST_MODELS)}")
     target = make_target(model, hardware, attention=attention, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                          act_dtype=act_dtype, tp=tp, pp=pp, ep=ep, engine=engine, machine_balance=machine_balance)
-    setup = make_setup(target, strategy, prompt_len, resolution)
+    setup = make_setup(target, strategy, input_len, resolution)
     if cost_model == "kinetics":
         from perfmodel.strategies.kinetics_task import kinetics_task_cost
 

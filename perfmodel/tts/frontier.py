@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from perfmodel.cost.engine import EngineProfile
+from perfmodel.deprecation import warn_renamed
 from perfmodel.errors import PerfModelError
 from perfmodel.specs.device import Device, System
 from perfmodel.strategies.alive import DEFAULT_RESOLUTION
@@ -129,7 +130,7 @@ def frontier(
     strategies: Sequence[str] | None = None,
     n_values: Sequence[int] = DEFAULT_N,
     length_budgets: Sequence[int] | None = None,
-    prompt_len: int | None = None,
+    input_len: int | None = None,
     attention: AttentionSpec = DENSE,
     weight_dtype: str = "bf16",
     kv_dtype: str | None = None,
@@ -139,15 +140,20 @@ def frontier(
     resolution: int | None = DEFAULT_RESOLUTION // 2,
     majority_rounds: int = acc.DEFAULT_ROUNDS,
     seed: int = 0,
+    prompt_len: int | None = None,
 ) -> FrontierResult:
     """Accuracy and cost of every (model, strategy, N, length budget), and the frontiers.
 
     `strategies` from :data:`FRONTIER_STRATEGIES` (default: those the data supports — majority
-    vote needs `answer`, best-of-n needs `score`). `prompt_len` defaults to the data's mean
-    `prompt_tokens` per model, else 256. `verifier_model` charges an outcome reward model for
-    best-of-n (otherwise the scores are taken as free). `attention` is the attention the trials
+    vote needs `answer`, best-of-n needs `score`). `input_len` defaults to the data's mean
+    `input_len` column per model, else 256 (`prompt_len` is its deprecated spelling). `verifier_model`
+    charges an outcome reward model for best-of-n (otherwise the scores are taken as free). `attention`
+    is the attention the trials
     were generated with (sparse trials need sparse costs).
     """
+    if prompt_len is not None:
+        warn_renamed("prompt_len", "input_len")
+        input_len = input_len if input_len is not None else prompt_len
     df = load_trials(trials)
     names = list(strategies) if strategies else [s for s in FRONTIER_STRATEGIES
                                                  if (s != "self-consistency" or "answer" in df.columns)
@@ -163,7 +169,7 @@ def frontier(
     rows: list[dict[str, Any]] = []
     for model in chosen:
         rows += _model_points(df[df["model"] == model], model, hardware, names, list(n_values), budgets,
-                              prompt_len, attention, weight_dtype, kv_dtype, tp, engine, verifier_model,
+                              input_len, attention, weight_dtype, kv_dtype, tp, engine, verifier_model,
                               resolution, majority_rounds, seed)
     points = pd.DataFrame(rows, columns=POINT_COLUMNS)
     frontiers = {unit: pareto(points, col) for unit, col in BUDGET_UNITS.items()}
@@ -171,11 +177,11 @@ def frontier(
     return FrontierResult(points, frontiers, thresholds)
 
 
-def _model_points(df: pd.DataFrame, model: str, hardware, names, ns, budgets, prompt_len, attention, weight_dtype,
+def _model_points(df: pd.DataFrame, model: str, hardware, names, ns, budgets, input_len, attention, weight_dtype,
                   kv_dtype, tp, engine, verifier_model, resolution, rounds, seed) -> list[dict[str, Any]]:
     qa = acc.QuestionArrays.from_frame(df)
     ns = [n for n in ns if n <= int(qa.n.min())]
-    prompt = prompt_len or (int(round(df["prompt_tokens"].mean())) if "prompt_tokens" in df.columns else 256)
+    prompt = input_len or (int(round(df["input_len"].mean())) if "input_len" in df.columns else 256)
     target = make_target(model, hardware, attention=attention, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                          tp=tp, engine=engine)
     pooled = EmpiricalLengths(tuple(int(t) for t in df["generated_tokens"]), source=model)

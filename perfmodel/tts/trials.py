@@ -10,7 +10,7 @@ CSV columns (header required):
   majority vote (self-consistency);
 - optional `score` — a verifier's score of the trial (higher is better), needed for best-of-N
   with a verifier;
-- optional `prompt_tokens` — the question's prompt length.
+- optional `input_len` — the question's prompt length.
 
 A length budget B turns every trial with generated_tokens > B into a trial without an answer
 (it was cut before finishing): incorrect, no vote, never selected ahead of a finished trial.
@@ -18,14 +18,17 @@ A length budget B turns every trial with generated_tokens > B into a trial witho
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
+from perfmodel.deprecation import rename_columns
 from perfmodel.errors import PerfModelError
+from perfmodel.specs.loader import is_file, read_csv_file
 
 REQUIRED = ("model", "question_id", "trial_id", "correct", "generated_tokens")
-OPTIONAL = ("answer", "score", "prompt_tokens")
+OPTIONAL = ("answer", "score", "input_len")
 
 
 def _fail(source: str, message: str) -> PerfModelError:
@@ -36,23 +39,23 @@ def load_trials(data: str | Path | pd.DataFrame) -> pd.DataFrame:
     """Read and validate trial data (a CSV path or a DataFrame); returns a clean DataFrame."""
     if isinstance(data, pd.DataFrame):
         df, source = data.copy(), "trials"
+    elif not isinstance(data, str | os.PathLike):
+        raise _fail("trials", f"expected a CSV path or a DataFrame (got a {type(data).__name__})")
     else:
         path = Path(data)
         source = str(path)
-        if not path.is_file():
+        if not is_file(path):
             raise _fail(source, "file not found; give a CSV with columns " + ", ".join(REQUIRED))
-        try:
-            df = pd.read_csv(path, dtype={"model": str, "question_id": str, "trial_id": str, "answer": str},
-                             keep_default_na=False, na_values={"score": [""], "correct": [""],
-                                                               "generated_tokens": [""]})
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise _fail(source, f"not a readable CSV ({str(exc).splitlines()[0]})") from None
+        df = read_csv_file(path, dtype={"model": str, "question_id": str, "trial_id": str, "answer": str},
+                           keep_default_na=False, na_values={"score": [""], "correct": [""],
+                                                             "generated_tokens": [""]})
+    df = rename_columns(df, where=source, renames={"prompt_tokens": "input_len"})
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise _fail(source, f"missing column(s) {', '.join(missing)}; need {', '.join(REQUIRED)}")
     if df.empty:
         raise _fail(source, "no trials")
-    for col in ("correct", "generated_tokens", *(c for c in ("score", "prompt_tokens") if c in df.columns)):
+    for col in ("correct", "generated_tokens", *(c for c in ("score", "input_len") if c in df.columns)):
         df[col] = pd.to_numeric(df[col], errors="coerce")
         if df[col].isna().any():
             row = int(df[col].isna().to_numpy().argmax())
@@ -71,8 +74,3 @@ def load_trials(data: str | Path | pd.DataFrame) -> pd.DataFrame:
     if "answer" in df.columns:
         df["answer"] = df["answer"].fillna("").astype(str)
     return df.reset_index(drop=True)
-
-
-def trials_per_question(df: pd.DataFrame) -> pd.Series:
-    """Trials of each (model, question)."""
-    return df.groupby(["model", "question_id"]).size()

@@ -69,7 +69,7 @@ def cost_vs_n_figure(sweep: pd.DataFrame, metric: str = "eflops") -> go.Figure:
 
 def cost_vs_length_figure(sweep: pd.DataFrame, metric: str = "eflops") -> go.Figure:
     """Cost of a task against the generation length (budget)."""
-    return _lines(sweep, "gen_len", metric, f"{_label(metric)} vs generation length")
+    return _lines(sweep, "output_len", metric, f"{_label(metric)} vs generation length")
 
 
 def eflops_vs_flops_figure(sweep: pd.DataFrame) -> go.Figure:
@@ -78,7 +78,7 @@ def eflops_vs_flops_figure(sweep: pd.DataFrame) -> go.Figure:
     for model, part in sweep.groupby("model", sort=False):
         fig.add_trace(go.Scatter(x=part["flops"], y=part["eflops"], mode="markers", name=str(model),
                                  text=[f"{s} N={n} L={g}" for s, n, g in zip(part["strategy"], part["n"],
-                                                                           part["gen_len"], strict=True)]))
+                                                                           part["output_len"], strict=True)]))
     lo = float(np.nanmin(sweep["flops"])) if len(sweep) else 1.0
     hi = float(np.nanmax(sweep["eflops"])) if len(sweep) else 10.0
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="eFLOPs = FLOPs",
@@ -93,7 +93,7 @@ def eflops_vs_flops_figure(sweep: pd.DataFrame) -> go.Figure:
 def time_split_figure(sweep: pd.DataFrame) -> go.Figure:
     """Where the time goes, per configuration: attention/KV vs parameter GEMMs vs the rest."""
     labels = [f"{m} · {s} · N={n} · L={g}" for m, s, n, g in zip(sweep["model"], sweep["strategy"], sweep["n"],
-                                                               sweep["gen_len"], strict=True)]
+                                                               sweep["output_len"], strict=True)]
     fig = go.Figure()
     for col, name, color in TIME_PARTS:
         fig.add_trace(go.Bar(x=labels, y=sweep[col], name=name, marker_color=color))

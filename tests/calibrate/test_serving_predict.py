@@ -24,13 +24,13 @@ def test_scenario_of_a_configuration(tmp_path, serving_csv) -> None:
                                      input_len=1000, output_len=100, range_ratio=0.5, num_requests=10))
     assert (sc.replicas, sc.tp, sc.pp, sc.engine) == (2, 2, 1, "vllm")
     assert sc.workload.arrival.process == "closed-loop" and sc.workload.arrival.concurrency == 4
-    assert (sc.workload.input_tokens.low, sc.workload.input_tokens.high) == (500, 1000)
-    assert (sc.workload.output_tokens.low, sc.workload.output_tokens.high) == (50, 100)
+    assert (sc.workload.input_len.low, sc.workload.input_len.high) == (500, 1000)
+    assert (sc.workload.output_len.low, sc.workload.output_len.high) == (50, 100)
     assert sc.workload.requests == 10  # the benchmark's own count: its start-up wave and drain were measured
     sc = sp.serving_scenario(_config(tmp_path, serving_csv, concurrency="", request_rate=3, num_requests=500,
                                      disagg="1p1d", num_devices=2))
     assert sc.workload.arrival.process == "poisson" and sc.workload.arrival.rate_per_s == 3.0
-    assert sc.workload.requests == 500 and sc.workload.input_tokens.dist == "fixed"
+    assert sc.workload.requests == 500 and sc.workload.input_len.dist == "fixed"
     assert (sc.disaggregation.prefill.replicas, sc.disaggregation.decode.replicas) == (1, 1)
 
 

@@ -11,8 +11,8 @@ def small_spec(**over) -> dict:
     spec = {
         "name": "small",
         "model": "llama-3.2-1b",
-        "traffic": {"rate_per_s": 4.0, "input_tokens": {"dist": "fixed", "value": 128},
-                    "output_tokens": {"dist": "fixed", "value": 32}},
+        "traffic": {"rate_per_s": 4.0, "input_len": {"dist": "fixed", "value": 128},
+                    "output_len": {"dist": "fixed", "value": 32}},
         "slo": {"ttft_s": {"p99": 0.5}, "tpot_s": {"p99": 0.05}},
         "candidates": {"devices": ["h100-sxm-80gb", "l4-24gb"]},
         "search": {"tp": [1, 2], "max_num_seqs": [32, 128]},

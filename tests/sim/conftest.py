@@ -17,8 +17,8 @@ BASE: dict[str, Any] = {
     "workload": {
         "requests": 40,
         "arrival": {"process": "poisson", "rate_per_s": 20},
-        "input_tokens": {"dist": "lognormal", "mean": 300, "cv": 0.8, "max": 2000},
-        "output_tokens": {"dist": "lognormal", "mean": 40, "cv": 0.8, "max": 300},
+        "input_len": {"dist": "lognormal", "mean": 300, "cv": 0.8, "max": 2000},
+        "output_len": {"dist": "lognormal", "mean": 40, "cv": 0.8, "max": 300},
     },
 }
 
@@ -38,8 +38,8 @@ def build(**overrides: Any) -> dict[str, Any]:
 def build_fixed(input_len: int, output_len: int, requests: int = 1, **overrides: Any) -> dict[str, Any]:
     """All requests of the same lengths arriving at once."""
     return build(workload__requests=requests, workload__arrival={"process": "all-at-once"},
-                workload__input_tokens={"dist": "fixed", "value": input_len},
-                workload__output_tokens={"dist": "fixed", "value": output_len}, **overrides)
+                workload__input_len={"dist": "fixed", "value": input_len},
+                workload__output_len={"dist": "fixed", "value": output_len}, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -32,8 +32,8 @@ def test_requests_tokens_and_blocks_balance(scheduler, kv_blocks, classes, arriv
     sc = make(seed=seed, replicas=2, router=router, scheduler__name=scheduler, scheduler__max_num_seqs=16,
               scheduler__max_num_batched_tokens=512, scheduler__kv_blocks=kv_blocks,
               workload__requests=20, workload__arrival=arrivals[arrival], workload__classes=CLASSES[classes],
-              workload__input_tokens={"dist": "lognormal", "mean": 120, "cv": 1.0, "max": 700},
-              workload__output_tokens={"dist": "lognormal", "mean": 25, "cv": 1.0, "max": 200})
+              workload__input_len={"dist": "lognormal", "mean": 120, "cv": 1.0, "max": 700},
+              workload__output_len={"dist": "lognormal", "mean": 25, "cv": 1.0, "max": 200})
     res = simulate(sc, check=True)
     req = res.requests
     rec = res.recorder
@@ -50,7 +50,7 @@ def test_requests_tokens_and_blocks_balance(scheduler, kv_blocks, classes, arriv
     if classes != "first-finish":
         assert not rec.seq_cancelled.any()
         done = req[req.status == "completed"]
-        assert (done["generated_tokens"] == done["output_tokens"]).all()
+        assert (done["generated_tokens"] == done["output_len"]).all()
     else:  # a request completes with its m-th sample (others ending in that same step count as finished)
         finished = np.bincount(wl.seq_request[full], minlength=20)
         assert np.all(finished[completed_req] >= wl.first_finish[completed_req])

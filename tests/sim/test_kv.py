@@ -41,8 +41,8 @@ def test_shared_class_prefix_is_computed_once_and_reused(make) -> None:
     def run(caching: bool):
         return simulate(make(scheduler__prefix_caching=caching, workload__requests=3,
                              workload__arrival={"process": "constant", "rate_per_s": 1.0},
-                             workload__input_tokens={"dist": "fixed", "value": 1100},
-                             workload__output_tokens={"dist": "fixed", "value": 8},
+                             workload__input_len={"dist": "fixed", "value": 1100},
+                             workload__output_len={"dist": "fixed", "value": 8},
                              workload__classes=[{"name": "sys", "shared_prefix_tokens": 1024}]))
 
     cached, plain = run(True), run(False)
@@ -79,6 +79,6 @@ def test_a_request_that_can_never_fit_is_refused_before_simulating(fixed) -> Non
 def test_requests_too_large_for_kv_are_rejected_and_reported(make) -> None:
     res = simulate(make(scheduler__kv_blocks=60, workload__requests=30))
     req = res.requests
-    too_big = [-(-(i + o - 1) // 16) > 60 for i, o in zip(req.input_tokens, req.output_tokens, strict=True)]
+    too_big = [-(-(i + o - 1) // 16) > 60 for i, o in zip(req.input_len, req.output_len, strict=True)]
     assert (req["status"] == "rejected").tolist() == too_big
     assert res.summary["rejected"] == sum(too_big) > 0

@@ -57,7 +57,7 @@ def test_incremental_step_sums_equal_the_per_sequence_batch(contexts, groups, ch
         g = groups[i]
         gp = min(prefix[g], (ctx // 16) * 16)
         gkey = None if g == 0 else ("g", g, gp)
-        ds.add(Running(seq=i, req=i, context0=ctx, generated0=1, counter0=ds.counter, output_tokens=10_000,
+        ds.add(Running(seq=i, req=i, context0=ctx, generated0=1, counter0=ds.counter, output_len=10_000,
                        private_tokens0=ctx - gp, shared_blocks=gp // 16, prefix_keys=(), group_key=gkey,
                        group_prefix_tokens=gp, admit_order=i, first_emit_s=0.0, held_blocks0=0, reserved=False,
                        joined_counter=ds.counter))

@@ -11,8 +11,8 @@ from perfmodel.sim import simulate
 def _md1_scenario(rate: float, requests: int, make) -> dict:
     return make(scheduler__name="static", scheduler__max_num_seqs=1, workload__requests=requests,
                 workload__arrival={"process": "poisson", "rate_per_s": rate},
-                workload__input_tokens={"dist": "fixed", "value": 64},
-                workload__output_tokens={"dist": "fixed", "value": 4})
+                workload__input_len={"dist": "fixed", "value": 64},
+                workload__output_len={"dist": "fixed", "value": 4})
 
 
 def test_mean_wait_matches_md1(fixed, make) -> None:

@@ -38,7 +38,7 @@ def _write(tmp_path: Path, data: dict) -> Path:
 @pytest.mark.parametrize(("mutate", "field"), [
     (lambda d: d["scheduler"].update(name="fifo"), "scheduler.name"),
     (lambda d: d["workload"]["arrival"].pop("rate_per_s"), "workload.arrival"),
-    (lambda d: d["workload"]["input_tokens"].update(dist="uniform"), "workload.input_tokens"),
+    (lambda d: d["workload"]["input_len"].update(dist="uniform"), "workload.input_len"),
     (lambda d: d.update(routr="round-robin"), "routr"),
     (lambda d: d["workload"].update(classes=[{"samples": 2, "first_finish": 3}]), "workload.classes.0"),
     (lambda d: d["scheduler"].update(block_size=0), "scheduler.block_size"),
@@ -69,27 +69,27 @@ def test_overrides(make) -> None:
 
 
 def test_trace_replay_and_relative_paths(tmp_path: Path, make) -> None:
-    (tmp_path / "trace.csv").write_text("arrival_s,input_tokens,output_tokens\n10.0,100,5\n10.5,200,3\n12.0,50,8\n")
+    (tmp_path / "trace.csv").write_text("arrival_s,input_len,output_len\n10.0,100,5\n10.5,200,3\n12.0,50,8\n")
     data = make(workload__arrival={"process": "trace", "path": "trace.csv"})
     res = simulate(str(_write(tmp_path, data)))
     req = res.requests
     assert req["arrival_s"].tolist() == [0.0, 0.5, 2.0]  # shifted to start at zero
-    assert req["input_tokens"].tolist() == [100, 200, 50]
+    assert req["input_len"].tolist() == [100, 200, 50]
     assert req["generated_tokens"].tolist() == [5, 3, 8]
 
 
 def test_trace_errors_name_the_column(tmp_path: Path, make) -> None:
-    (tmp_path / "trace.csv").write_text("arrival_s,input_tokens\n0,100\n")
+    (tmp_path / "trace.csv").write_text("arrival_s,input_len\n0,100\n")
     data = make(workload__arrival={"process": "trace", "path": "trace.csv"})
-    with pytest.raises(SpecError, match="field 'output_tokens'"):
+    with pytest.raises(SpecError, match="field 'output_len'"):
         simulate(str(_write(tmp_path, data)))
 
 
 def test_empirical_lengths_from_a_file(tmp_path: Path, make) -> None:
     (tmp_path / "lengths.txt").write_text("10\n20\n30\n")
-    data = make(workload__input_tokens={"dist": "empirical", "path": "lengths.txt"})
+    data = make(workload__input_len={"dist": "empirical", "path": "lengths.txt"})
     res = simulate(str(_write(tmp_path, data)))
-    assert set(res.requests["input_tokens"]) <= {10, 20, 30}
+    assert set(res.requests["input_len"]) <= {10, 20, 30}
 
 
 def test_scenario_objects_are_accepted(make) -> None:

@@ -35,7 +35,7 @@ def test_length_distributions() -> None:
 def test_classes_groups_and_determinism() -> None:
     spec = WorkloadSpec(
         requests=2000, arrival=ArrivalSpec(process="poisson", rate_per_s=5),
-        input_tokens=LengthSpec.fixed(100), output_tokens=LengthSpec(dist="uniform", low=1, high=50),
+        input_len=LengthSpec.fixed(100), output_len=LengthSpec(dist="uniform", low=1, high=50),
         classes=({"name": "a", "weight": 3},
                  {"name": "b", "samples": 4, "first_finish": 2, "shared_prefix_tokens": 150}),
     )
@@ -44,8 +44,8 @@ def test_classes_groups_and_determinism() -> None:
     assert share_b == pytest.approx(0.25, abs=0.03)
     assert wl.num_seqs == int(wl.samples.sum()) == 2000 + 3 * int((wl.class_id == 1).sum())
     assert np.all(wl.first_finish[wl.class_id == 1] == 2)
-    assert np.all(wl.input_tokens[wl.class_id == 1] == 151)  # a shared prefix leaves room for the request's own text
-    assert np.array_equal(wl.output_tokens, np.bincount(wl.seq_request, weights=wl.seq_output_tokens).astype(int))
+    assert np.all(wl.input_len[wl.class_id == 1] == 151)  # a shared prefix leaves room for the request's own text
+    assert np.array_equal(wl.output_len, np.bincount(wl.seq_request, weights=wl.seq_output_tokens).astype(int))
     again = generate(spec, seed=3)
     assert np.array_equal(wl.arrival_s, again.arrival_s)
     assert np.array_equal(wl.seq_output_tokens, again.seq_output_tokens)

@@ -45,7 +45,7 @@ def test_best_of_n_matches_monte_carlo() -> None:
         return (lengths[:, :, None] > k[None, None, :]).sum(axis=1)
 
     mc_time, mc_flops, mc_kv = _monte_carlo(draw)
-    d = _decode(task_cost(MODEL, HW, BestOfN(n=n, lengths=LENGTHS), prompt_len=PROMPT, resolution=None))
+    d = _decode(task_cost(MODEL, HW, BestOfN(n=n, lengths=LENGTHS), input_len=PROMPT, resolution=None))
     assert d["time_s"] == pytest.approx(mc_time, rel=0.02)
     assert d["flops"] == pytest.approx(mc_flops, rel=0.02)
     assert d["kv_bytes"] == pytest.approx(mc_kv, rel=0.02)
@@ -63,7 +63,7 @@ def test_first_finish_matches_monte_carlo() -> None:
         return np.where(steps[None, :] < stop[:, None], alive, 0)
 
     mc_time, mc_flops, _ = _monte_carlo(draw)
-    d = _decode(task_cost(MODEL, HW, FirstFinish(k=k, m=m, lengths=LENGTHS), prompt_len=PROMPT, resolution=None))
+    d = _decode(task_cost(MODEL, HW, FirstFinish(k=k, m=m, lengths=LENGTHS), input_len=PROMPT, resolution=None))
     assert d["time_s"] == pytest.approx(mc_time, rel=0.02)
     assert d["flops"] == pytest.approx(mc_flops, rel=0.02)
     order_stat = np.sort(LENGTHS.sample(np.random.default_rng(3), (20000, k)), axis=1)[:, m - 1]

@@ -17,7 +17,7 @@ EMBEDDING_ROW_BYTES = 64 * 2
 
 
 def _cost(toy_model, toy_system, ideal, share: bool):
-    return task_cost(toy_model, toy_system, BestOfN(n=N, lengths=LENGTH, share_prefix=share), prompt_len=PROMPT,
+    return task_cost(toy_model, toy_system, BestOfN(n=N, lengths=LENGTH, share_prefix=share), input_len=PROMPT,
                      engine=ideal, resolution=None)
 
 
@@ -81,7 +81,7 @@ def test_no_price_or_power_gives_none(toy_model, ideal) -> None:
     from perfmodel.specs import Device
 
     bare = Device(kind="gpu", memory={"capacity_gb": 10, "bandwidth_gb_s": 1000}, compute_tflops={"bf16": 100})
-    r = task_cost(toy_model, bare, BestOfN(n=2, lengths=8), prompt_len=4, engine=ideal)
+    r = task_cost(toy_model, bare, BestOfN(n=2, lengths=8), input_len=4, engine=ideal)
     assert r.energy_j is None and r.cost_usd is None
     d = r.to_dict()
     assert d["energy_j"] is None and d["cost_usd"] is None
@@ -90,8 +90,8 @@ def test_no_price_or_power_gives_none(toy_model, ideal) -> None:
 def test_binned_matches_every_step() -> None:
     """Context bins (midpoint rule): linear sums exact, time within 0.5% of the every-step sum."""
     s = BestOfN(n=8, lengths=LognormalLengths(6000, 0.6, max_tokens_cap=24000))
-    exact = task_cost("qwen3-8b", "h100-sxm-80gb", s, prompt_len=300, resolution=None)
-    binned = task_cost("qwen3-8b", "h100-sxm-80gb", s, prompt_len=300, resolution=64)
+    exact = task_cost("qwen3-8b", "h100-sxm-80gb", s, input_len=300, resolution=None)
+    binned = task_cost("qwen3-8b", "h100-sxm-80gb", s, input_len=300, resolution=64)
     for key in ("flops", "bytes", "weight_read_bytes", "kv_read_bytes", "kv_write_bytes", "generated_tokens"):
         assert getattr(binned, key) == pytest.approx(getattr(exact, key), rel=1e-9), key
     assert binned.latency_s == pytest.approx(exact.latency_s, rel=0.005)
@@ -105,8 +105,8 @@ def test_binned_sparse_matches_every_step() -> None:
 
     s = BestOfN(n=4, lengths=20000)
     att = BlockTopK(block_size=64, num_blocks=30, local_window=128)
-    exact = task_cost("qwen3-1.7b", "h100-sxm-80gb", s, prompt_len=500, attention=att, resolution=None)
-    binned = task_cost("qwen3-1.7b", "h100-sxm-80gb", s, prompt_len=500, attention=att, resolution=32)
+    exact = task_cost("qwen3-1.7b", "h100-sxm-80gb", s, input_len=500, attention=att, resolution=None)
+    binned = task_cost("qwen3-1.7b", "h100-sxm-80gb", s, input_len=500, attention=att, resolution=32)
     for key in ("flops", "kv_read_bytes"):
         assert getattr(binned, key) == pytest.approx(getattr(exact, key), rel=1e-3), key
     assert binned.weight_read_bytes == pytest.approx(exact.weight_read_bytes, rel=1e-9)

@@ -23,8 +23,8 @@ def _run(*args: str):
 @pytest.mark.parametrize("strategy", ["single", "best-of-n", "self-consistency", "long-cot", "beam", "first-finish",
                                       "revision", "speculative"])
 def test_cost_json_for_every_strategy(strategy) -> None:
-    r = _run("cost", "--model", "qwen3-0.6b", "--hardware", "h100-sxm-80gb", "--strategy", strategy, "--n", "4",
-             "--gen-len", "2048", "--json")
+    r = _run("cost", "--model", "qwen3-0.6b", "--hardware", "h100-sxm-80gb", "--strategy", strategy, "--samples", "4",
+             "--output-len", "2048", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert set(d) >= KEYS
@@ -32,8 +32,8 @@ def test_cost_json_for_every_strategy(strategy) -> None:
 
 
 def test_cost_sparse_and_kinetics() -> None:
-    common = ["cost", "-m", "qwen3-8b", "-H", "h100-sxm-80gb", "--strategy", "best-of-n", "--n", "8",
-              "--gen-len", "16384", "--json"]
+    common = ["cost", "-m", "qwen3-8b", "-H", "h100-sxm-80gb", "--strategy", "best-of-n", "--samples", "8",
+              "--output-len", "16384", "--json"]
     dense = json.loads(_run(*common).stdout)
     sparse = json.loads(_run(*common, "--sparse", "block-topk", "--kv-budget", "1152", "--block-size", "64",
                              "--local-window", "128").stdout)
@@ -50,8 +50,8 @@ def test_cost_sparse_and_kinetics() -> None:
 def test_cost_lengths_file_and_table(tmp_path) -> None:
     path = tmp_path / "lengths.txt"
     path.write_text("1000\n2000\n4000\n")
-    r = _run("cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "--strategy", "best-of-n", "--gen-lengths", str(path),
-             "--phases")
+    r = _run("cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", "--strategy", "best-of-n", "--output-lengths",
+             str(path), "--phases")
     assert r.exit_code == 0, r.output
     assert "eFLOPs" in r.stdout and "decode" in r.stdout
 
@@ -60,9 +60,9 @@ def test_cost_lengths_file_and_table(tmp_path) -> None:
     (["--strategy", "tree"], "unknown strategy"),
     (["--sparse", "topk"], "--kv-budget"),
     (["--strategy", "beam", "--cost-model", "kinetics"], "kinetics cost model"),
-    (["--gen-lengths", "/no/such/file"], "file not found"),
+    (["--output-lengths", "/no/such/file"], "file not found"),
     (["--kv-dtype", "fp7"], "unknown dtype"),
-    (["--prompt-len", "0"], "prompt length"),
+    (["--input-len", "0"], "prompt length"),
 ])
 def test_cost_errors_are_one_line(args, match) -> None:
     r = _run("cost", "-m", "qwen3-0.6b", "-H", "h100-sxm-80gb", *args)

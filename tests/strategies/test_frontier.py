@@ -44,7 +44,7 @@ def test_size_threshold() -> None:
 def test_example_data_is_synthetic_and_valid() -> None:
     df = load_trials(EXAMPLE)
     assert set(df["model"]) == {"qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b"}
-    assert {"answer", "score", "prompt_tokens"} <= set(df.columns)
+    assert {"answer", "score", "input_len"} <= set(df.columns)
     acc = df.groupby("model")["correct"].mean()
     assert acc["qwen3-32b"] > acc["qwen3-0.6b"]
     assert "SYNTHETIC" in (EXAMPLE.parent / "make_trials.py").read_text()

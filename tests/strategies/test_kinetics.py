@@ -72,7 +72,7 @@ def test_budget_beyond_generation_is_dense() -> None:
 def test_kinetics_mode_reports_the_law() -> None:
     """--cost-model kinetics: FLOPs and eFLOPs exactly the law, I = bf16 peak ÷ bandwidth of the device."""
     model, device = pm.load_model("qwen3-8b"), pm.load_device("h100-sxm-80gb")
-    r = task_cost(model, device, BestOfN(n=8, lengths=16384), prompt_len=512, cost_model="kinetics")
+    r = task_cost(model, device, BestOfN(n=8, lengths=16384), input_len=512, cost_model="kinetics")
     law = kinetics_cost(KineticsModel.of(model), 8, 512, 16384)
     i = device.peak_flops_per_s("bf16") / device.mem_bw_bytes_per_s
     assert r.machine_balance_flop_per_byte == pytest.approx(i)
@@ -85,8 +85,8 @@ def test_kinetics_mode_reports_the_law() -> None:
 def test_kinetics_mode_fp8_kv_keeps_i_and_lowers_eflops() -> None:
     """An fp8 KV cache halves β (one byte per element) but the matmuls still run on the BF16 peak."""
     model, device = pm.load_model("qwen3-8b"), pm.load_device("h100-sxm-80gb")
-    bf16 = task_cost(model, device, LongCoT(lengths=8192), prompt_len=512, cost_model="kinetics")
-    fp8 = task_cost(model, device, LongCoT(lengths=8192), prompt_len=512, cost_model="kinetics", kv_dtype="fp8")
+    bf16 = task_cost(model, device, LongCoT(lengths=8192), input_len=512, cost_model="kinetics")
+    fp8 = task_cost(model, device, LongCoT(lengths=8192), input_len=512, cost_model="kinetics", kv_dtype="fp8")
     law = kinetics_cost(KineticsModel.of(model, 1.0), 1, 512, 8192)
     i = device.peak_flops_per_s("bf16") / device.mem_bw_bytes_per_s
     assert fp8.machine_balance_flop_per_byte == pytest.approx(i)
@@ -100,14 +100,14 @@ def test_kinetics_mode_fp8_kv_keeps_i_and_lowers_eflops() -> None:
 
 def test_kinetics_mode_w8a8_fp8_uses_the_fp8_peak() -> None:
     model, device = pm.load_model("qwen3-8b"), pm.load_device("h100-sxm-80gb")
-    r = task_cost(model, device, LongCoT(lengths=4096), prompt_len=512, cost_model="kinetics", weight_dtype="fp8")
+    r = task_cost(model, device, LongCoT(lengths=4096), input_len=512, cost_model="kinetics", weight_dtype="fp8")
     assert r.machine_balance_flop_per_byte == pytest.approx(device.peak_flops_per_s("fp8") / device.mem_bw_bytes_per_s)
 
 
 @pytest.mark.parametrize("cost_model", ["kinetics", "perfmodel"])
 def test_machine_balance_override_is_exact(cost_model: str) -> None:
     """With I given (the paper's 562.5 FLOP/byte on B200), eFLOPs = FLOPs + I·bytes exactly."""
-    r = task_cost("qwen3-8b", "b200-sxm-180gb", BestOfN(n=4, lengths=8192), prompt_len=512, cost_model=cost_model,
+    r = task_cost("qwen3-8b", "b200-sxm-180gb", BestOfN(n=4, lengths=8192), input_len=512, cost_model=cost_model,
                   machine_balance=562.5, resolution=16)
     assert r.machine_balance_flop_per_byte == 562.5
     assert r.eflops == pytest.approx(r.flops + 562.5 * r.bytes, rel=1e-12)
@@ -120,7 +120,7 @@ def test_machine_balance_must_be_positive() -> None:
     from perfmodel.errors import PerfModelError
 
     with pytest.raises(PerfModelError, match="machine balance"):
-        task_cost("qwen3-0.6b", "h100-sxm-80gb", LongCoT(lengths=64), prompt_len=8, machine_balance=0.0)
+        task_cost("qwen3-0.6b", "h100-sxm-80gb", LongCoT(lengths=64), input_len=8, machine_balance=0.0)
 
 
 def test_kinetics_mode_expectation_over_lengths() -> None:
@@ -129,7 +129,7 @@ def test_kinetics_mode_expectation_over_lengths() -> None:
 
     model = pm.load_model("qwen3-0.6b")
     dist = DiscreteLengths.of([1000, 3000], [0.5, 0.5])
-    r = task_cost(model, "h100-sxm-80gb", BestOfN(n=4, lengths=dist), prompt_len=100, cost_model="kinetics")
+    r = task_cost(model, "h100-sxm-80gb", BestOfN(n=4, lengths=dist), input_len=100, cost_model="kinetics")
     law = kinetics_cost(KineticsModel.of(model), 4, 100, np.array([1000.0, 3000.0]))
     assert r.flops == pytest.approx(float(np.mean(law.compute_flops)))
 
@@ -137,7 +137,7 @@ def test_kinetics_mode_expectation_over_lengths() -> None:
 def test_perfmodel_attention_flops_agree_with_the_law(toy_model, toy_system, ideal) -> None:
     """Same 2·r·D FLOPs per query-key pair: perfmodel's decode attention FLOPs match the law to O(1/L)."""
     gen, prompt, n = 4000, 300, 4
-    r = task_cost(toy_model, toy_system, BestOfN(n=n, lengths=gen + 1), prompt_len=prompt, engine=ideal,
+    r = task_cost(toy_model, toy_system, BestOfN(n=n, lengths=gen + 1), input_len=prompt, engine=ideal,
                   resolution=None)
     decode = r.phases.set_index("phase").loc["decode"]
     law = kinetics_cost(KineticsModel.of(toy_model), n, prompt, gen)
@@ -154,9 +154,9 @@ def test_attention_dominates_long_generations(model, gen) -> None:
     weight bytes read, and at the speed of light (the `ideal` engine, so fitted kernel scales do not
     enter) attention kernels take longer than all parameter GEMMs, by the ratio of the bytes each moves
     (both are memory-bound in decode)."""
-    kin = task_cost(model, "h100-sxm-80gb", LongCoT(lengths=gen), prompt_len=512, cost_model="kinetics")
+    kin = task_cost(model, "h100-sxm-80gb", LongCoT(lengths=gen), input_len=512, cost_model="kinetics")
     assert kin.attention_share >= 0.9
-    r = task_cost(model, "h100-sxm-80gb", BestOfN(n=32, lengths=gen), prompt_len=512, resolution=16,
+    r = task_cost(model, "h100-sxm-80gb", BestOfN(n=32, lengths=gen), input_len=512, resolution=16,
                   engine="ideal")
     assert r.kv_read_bytes > r.weight_read_bytes
     assert r.attention_time_s > r.gemm_time_s

@@ -23,7 +23,7 @@ KEYS = ("flops", "bytes", "eflops", "kv_read_bytes", "latency_s", "energy_j", "c
 
 
 def _cost(model, strategy, prompt=256, attention=DENSE):
-    return task_cost(model, HW, strategy, prompt_len=prompt, attention=attention, resolution=None)
+    return task_cost(model, HW, strategy, input_len=prompt, attention=attention, resolution=None)
 
 
 def _le(a, b, keys=KEYS) -> None:

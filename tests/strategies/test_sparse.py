@@ -12,7 +12,7 @@ FLOPS_PER_PAIR = 2 * 4 * 32 * 2
 
 
 def _decode(toy_model, toy_system, ideal, attention):
-    r = task_cost(toy_model, toy_system, BestOfN(n=N, lengths=LENGTH), prompt_len=PROMPT, attention=attention,
+    r = task_cost(toy_model, toy_system, BestOfN(n=N, lengths=LENGTH), input_len=PROMPT, attention=attention,
                   engine=ideal, resolution=None)
     return r.phases.set_index("phase").loc["decode"]
 
@@ -72,9 +72,9 @@ def test_block_topk_brute_force(toy_model, toy_system, ideal, block, blocks, loc
 
 def test_sparse_cheaper_than_dense_at_long_context() -> None:
     s = BestOfN(n=8, lengths=32768)
-    dense = task_cost("qwen3-8b", "h100-sxm-80gb", s, prompt_len=512, attention=DENSE, resolution=32)
+    dense = task_cost("qwen3-8b", "h100-sxm-80gb", s, input_len=512, attention=DENSE, resolution=32)
     for att in (TopK(2048), SlidingWindow(2048), BlockTopK(64, 30, 128)):
-        sparse = task_cost("qwen3-8b", "h100-sxm-80gb", s, prompt_len=512, attention=att, resolution=32)
+        sparse = task_cost("qwen3-8b", "h100-sxm-80gb", s, input_len=512, attention=att, resolution=32)
         assert sparse.kv_read_bytes < 0.2 * dense.kv_read_bytes
         assert sparse.eflops < dense.eflops
         assert sparse.latency_s < dense.latency_s

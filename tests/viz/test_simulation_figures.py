@@ -12,7 +12,7 @@ from perfmodel.viz.simulation import MAX_POINTS, _downsample
 SCENARIO = {
     "model": "llama-3.1-8b", "hardware": "h100-sxm-80gb", "replicas": 2,
     "workload": {"requests": 30, "arrival": {"process": "all-at-once"},
-                 "input_tokens": {"dist": "fixed", "value": 100}, "output_tokens": {"dist": "fixed", "value": 10},
+                 "input_len": {"dist": "fixed", "value": 100}, "output_len": {"dist": "fixed", "value": 10},
                  "classes": [{"name": "a", "slo": {"ttft_s": 0.5}}, {"name": "b"}]},
 }
 

@@ -36,7 +36,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def generate(seed: int = 2025) -> list[dict]:
-    """All trial rows (model, question, trial, correct, generated_tokens, answer, score, prompt_tokens)."""
+    """All trial rows (model, question, trial, correct, generated_tokens, answer, score, input_len)."""
     rng = np.random.default_rng(seed)
     difficulty = np.sort(rng.normal(0.0, 1.2, QUESTIONS))
     prompt_tokens = rng.integers(80, 300, QUESTIONS)
@@ -56,7 +56,7 @@ def generate(seed: int = 2025) -> list[dict]:
                 answer = "" if cut[t] else str(truth[q] if correct[t] else truth[q] + 1 + wrong[t])
                 rows.append({"model": model, "question_id": f"q{q:02d}", "trial_id": t, "correct": int(correct[t]),
                              "generated_tokens": int(tokens[t]), "answer": answer, "score": round(float(score[t]), 4),
-                             "prompt_tokens": int(prompt_tokens[q])})
+                             "input_len": int(prompt_tokens[q])})
     return rows
 
 

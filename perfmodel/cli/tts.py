@@ -1,39 +1,25 @@
 """`perfmodel tts cost | frontier`: test-time scaling cost of a task, accuracy-versus-cost frontiers.
 
-Registered on the main CLI as the `tts` sub-app. User mistakes print one line and exit 2.
+User mistakes print one line and exit 2. The cost core is imported when a command runs, not at start-up.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from perfmodel.cli_common import fail, out, print_json
+from perfmodel.cli.common import check_output, engine_notice, fail, out, print_json, renamed_flag
 from perfmodel.errors import PerfModelError
-from perfmodel.strategies import (
-    BeamSearch,
-    BestOfN,
-    EmpiricalLengths,
-    FirstFinish,
-    LengthDist,
-    LognormalLengths,
-    LongCoT,
-    OutcomeRewardModel,
-    Revision,
-    SelfConsistency,
-    Single,
-    Speculative,
-    Strategy,
-    attention_from_options,
-    task_cost,
-)
-from perfmodel.strategies.lengths import FixedLength
-from perfmodel.tts.frontier import BUDGET_UNITS, DEFAULT_N, frontier
 
+if TYPE_CHECKING:
+    from perfmodel.strategies import LengthDist, Strategy
+
+BUDGET_UNIT_NAMES = ("eflops", "flops", "seconds", "dollars", "joules")
+"""The keys of :data:`perfmodel.tts.frontier.BUDGET_UNITS` (named here so `--help` needs no cost core)."""
 tts_app = typer.Typer(no_args_is_help=True, help="Test-time scaling: cost of a task, accuracy-versus-cost frontiers.")
 STRATEGY_NAMES = ("single", "best-of-n", "self-consistency", "long-cot", "beam", "first-finish", "revision",
                   "speculative")
@@ -46,15 +32,19 @@ def _ints(text: str | None, what: str) -> list[int] | None:
         raise PerfModelError(f"{what} must be comma-separated integers, e.g. 1,2,4,8 (got '{text}')") from None
 
 
-def lengths_from_options(gen_len: int | None, gen_lengths: Path | None, sigma: float | None) -> LengthDist:
-    """--gen-len L (fixed, or the median of a lognormal with --gen-len-sigma) or --gen-lengths FILE."""
-    if gen_lengths is not None:
-        if gen_len is not None:
-            raise PerfModelError("give either --gen-len or --gen-lengths, not both")
-        return EmpiricalLengths.from_file(gen_lengths)
-    tokens = gen_len if gen_len is not None else 4096
+def lengths_from_options(output_len: int | None, output_lengths: Path | None, sigma: float | None) -> LengthDist:
+    """--output-len L (fixed, or the median of a lognormal with --output-len-sigma) or --output-lengths FILE."""
+    from perfmodel.checks import MAX_GENERATION_TOKENS
+    from perfmodel.strategies import EmpiricalLengths, FixedLength, LognormalLengths
+
+    if output_lengths is not None:
+        if output_len is not None:
+            raise PerfModelError("give either --output-len or --output-lengths, not both")
+        return EmpiricalLengths.from_file(output_lengths)
+    tokens = output_len if output_len is not None else 4096
     if sigma is not None:
-        return LognormalLengths(median_tokens=tokens, sigma=sigma, max_tokens_cap=max(32768, 8 * tokens))
+        cap = min(max(32768, 8 * tokens), MAX_GENERATION_TOKENS)
+        return LognormalLengths(median_tokens=tokens, sigma=sigma, max_tokens_cap=cap)
     return FixedLength(tokens)
 
 
@@ -62,6 +52,18 @@ def build_strategy(name: str, *, n: int | None, m: int, lengths: LengthDist, bud
                    share_prefix: bool, width: int, expansion: int, tokens_per_step: int, depth: int, turns: int,
                    feedback_tokens: int, draft: str, gamma: int, alpha: float, draft_hardware: str | None) -> Strategy:
     """A strategy object from CLI options."""
+    from perfmodel.strategies import (
+        BeamSearch,
+        BestOfN,
+        FirstFinish,
+        LongCoT,
+        OutcomeRewardModel,
+        Revision,
+        SelfConsistency,
+        Single,
+        Speculative,
+    )
+
     if name not in STRATEGY_NAMES:
         raise PerfModelError(f"unknown strategy '{name}'; use one of {', '.join(STRATEGY_NAMES)}")
     samples = n if n is not None else (1 if name in ("single", "long-cot", "speculative") else 8)
@@ -108,12 +110,19 @@ def cost_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id, YAML path or HF config.json")],
     hardware: Annotated[str, typer.Option("--hardware", "-H", help="Device or system id, or YAML path")],
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="|".join(STRATEGY_NAMES))] = "single",
-    n: Annotated[int | None, typer.Option("--n", help="Samples (best-of-n, self-consistency, first-finish k)")] = None,
+    samples: Annotated[int | None, typer.Option("--samples", help="Samples (best-of-n, self-consistency, "
+                                                "first-finish k)")] = None,
     m: Annotated[int, typer.Option("--m", help="first-finish: stop after the first m finish")] = 1,
-    prompt_len: Annotated[int, typer.Option("--prompt-len", help="Prompt tokens")] = 512,
-    gen_len: Annotated[int | None, typer.Option("--gen-len", help="Generated tokens per sample")] = None,
-    gen_lengths: Annotated[Path | None, typer.Option("--gen-lengths", help="File of generated lengths")] = None,
-    gen_len_sigma: Annotated[float | None, typer.Option("--gen-len-sigma", help="Lognormal sigma")] = None,
+    input_len: Annotated[int | None, typer.Option("--input-len", help="Prompt tokens [default: 512]")] = None,
+    output_len: Annotated[int | None, typer.Option("--output-len", help="Generated tokens per sample "
+                                                   "[default: 4096]")] = None,
+    output_lengths: Annotated[Path | None, typer.Option("--output-lengths", help="File of generated lengths")] = None,
+    output_len_sigma: Annotated[float | None, typer.Option("--output-len-sigma", help="Lognormal sigma")] = None,
+    old_n: Annotated[int | None, typer.Option("--n", hidden=True)] = None,
+    old_prompt_len: Annotated[int | None, typer.Option("--prompt-len", hidden=True)] = None,
+    old_gen_len: Annotated[int | None, typer.Option("--gen-len", hidden=True)] = None,
+    old_gen_lengths: Annotated[Path | None, typer.Option("--gen-lengths", hidden=True)] = None,
+    old_gen_len_sigma: Annotated[float | None, typer.Option("--gen-len-sigma", hidden=True)] = None,
     budget: Annotated[int | None, typer.Option("--budget", help="Generation budget: lengths capped at it")] = None,
     sparse: Annotated[str, typer.Option("--sparse", help="none|window|topk|block-topk")] = "none",
     kv_budget: Annotated[int | None, typer.Option("--kv-budget", help="Keys attended per query (sparse)")] = None,
@@ -147,15 +156,24 @@ def cost_command(
     phases: Annotated[bool, typer.Option("--phases", help="Also print the per-phase table")] = False,
 ) -> None:
     """Cost of one prompt through one strategy: FLOPs, bytes, eFLOPs, seconds, joules, dollars."""
+    from perfmodel.strategies import attention_from_options, task_cost
+
+    samples = renamed_flag(samples, old_n, "--samples", "--n")
+    input_len = renamed_flag(input_len, old_prompt_len, "--input-len", "--prompt-len")
+    output_len = renamed_flag(output_len, old_gen_len, "--output-len", "--gen-len")
+    output_lengths = renamed_flag(output_lengths, old_gen_lengths, "--output-lengths", "--gen-lengths")
+    output_len_sigma = renamed_flag(output_len_sigma, old_gen_len_sigma, "--output-len-sigma", "--gen-len-sigma")
+    engine_notice(engine)
     try:
-        lengths = lengths_from_options(gen_len, gen_lengths, gen_len_sigma)
-        strat = build_strategy(strategy, n=n, m=m, lengths=lengths, budget=budget, verifier=verifier,
+        lengths = lengths_from_options(output_len, output_lengths, output_len_sigma)
+        strat = build_strategy(strategy, n=samples, m=m, lengths=lengths, budget=budget, verifier=verifier,
                                share_prefix=not no_share_prefix, width=width, expansion=expansion,
                                tokens_per_step=tokens_per_step, depth=depth, turns=turns,
                                feedback_tokens=feedback_tokens, draft=draft, gamma=gamma, alpha=alpha,
                                draft_hardware=draft_hardware)
         att = attention_from_options(sparse, kv_budget=kv_budget, block_size=block_size, local_window=local_window)
-        result = task_cost(model, hardware, strat, prompt_len=prompt_len, attention=att, weight_dtype=weight_dtype,
+        result = task_cost(model, hardware, strat, input_len=512 if input_len is None else input_len, attention=att,
+                           weight_dtype=weight_dtype,
                            kv_dtype=kv_dtype, act_dtype=act_dtype, tp=tp, pp=pp, engine=engine,
                            cost_model=cost_model, resolution=resolution or None, machine_balance=machine_balance)
     except PerfModelError as exc:
@@ -176,8 +194,10 @@ def frontier_command(
     strategies: Annotated[str | None, typer.Option("--strategies", help="Comma-separated frontier strategies")] = None,
     n_values: Annotated[str | None, typer.Option("--n-values", help="Comma-separated N")] = None,
     budgets: Annotated[str | None, typer.Option("--budgets", help="Comma-separated length budgets")] = None,
-    budget_unit: Annotated[str, typer.Option("--budget-unit", help="|".join(BUDGET_UNITS))] = "eflops",
-    prompt_len: Annotated[int | None, typer.Option("--prompt-len")] = None,
+    budget_unit: Annotated[str, typer.Option("--budget-unit", help="|".join(BUDGET_UNIT_NAMES))] = "eflops",
+    input_len: Annotated[int | None, typer.Option("--input-len", help="Prompt tokens (default: the data's "
+                                                  "input_len column, else 256)")] = None,
+    old_prompt_len: Annotated[int | None, typer.Option("--prompt-len", hidden=True)] = None,
     sparse: Annotated[str, typer.Option("--sparse")] = "none",
     kv_budget: Annotated[int | None, typer.Option("--kv-budget")] = None,
     block_size: Annotated[int, typer.Option("--block-size")] = 64,
@@ -189,6 +209,12 @@ def frontier_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Best accuracy reachable for each budget over models × strategies × N × length budgets."""
+    from perfmodel.strategies import attention_from_options
+    from perfmodel.tts.frontier import BUDGET_UNITS, DEFAULT_N, frontier
+
+    input_len = renamed_flag(input_len, old_prompt_len, "--input-len", "--prompt-len")
+    check_output(csv, "--csv")
+    check_output(points_csv, "--points-csv")
     try:
         if budget_unit not in BUDGET_UNITS:
             raise PerfModelError(f"unknown --budget-unit '{budget_unit}'; use one of {', '.join(BUDGET_UNITS)}")
@@ -196,7 +222,7 @@ def frontier_command(
         result = frontier(trials, hardware, models=models.split(",") if models else None,
                           strategies=strategies.split(",") if strategies else None,
                           n_values=_ints(n_values, "--n-values") or DEFAULT_N,
-                          length_budgets=_ints(budgets, "--budgets"), prompt_len=prompt_len, attention=att,
+                          length_budgets=_ints(budgets, "--budgets"), input_len=input_len, attention=att,
                           kv_dtype=kv_dtype, verifier_model=verifier_model)
     except PerfModelError as exc:
         fail(exc)

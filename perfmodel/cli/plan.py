@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from perfmodel.cli_common import err, fail, out, print_json
+from perfmodel.cli.common import check_output, check_output_dir, err, fail, out, print_json
 from perfmodel.errors import PerfModelError
 
 SHOWN = (("rank", "#"), ("verified", "verified"), ("device", "device"), ("total_gpus", "GPUs"), ("mode", "mode"),
@@ -38,7 +37,19 @@ def plan_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse or store simulation results")] = False,
 ) -> None:
     """Cheapest deployment meeting the SLOs: analytic screen, simulation of the best, launch commands."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     from perfmodel.plan import plan
+
+    check_output(csv, "--csv")
+    check_output_dir(out_dir, "--out")
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
