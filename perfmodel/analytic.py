@@ -116,7 +116,7 @@ PROBE_ENGINE_BAND = 0.25  # median |error| of the end-to-end check after a probe
 def uncertainty(engine: EngineProfile, device: Device) -> dict[str, Any]:
     """Relative error band from the cross-validated error of the engine profile used.
 
-    A device whose efficiencies were fitted (or probed) gets the band measured on held-out models;
+    A device whose efficiencies were fitted (or probed) gets the band measured on held-out sources;
     a spec-only device gets the wider band measured on held-out devices.
     """
     if engine.name == "ideal":
@@ -132,7 +132,7 @@ def uncertainty(engine: EngineProfile, device: Device) -> dict[str, Any]:
                 "basis": f"engine '{engine.name}' not fitted: cross-validated error on held-out engines"}
     seen = device.calibration is not None or device.fitted_efficiency is not None
     key = "seen_device_rel" if seen else "unseen_device_rel"
-    basis = ("cross-validated error on held-out models, device fitted" if seen
+    basis = ("cross-validated error on held-out sources, device fitted" if seen
              else "cross-validated error on held-out devices (device is spec-only)")
     return {"rel": float(bands[key]), "basis": basis}
 
