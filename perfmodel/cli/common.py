@@ -94,9 +94,9 @@ def install_flag_display() -> None:
     """Show boolean flags without a `<bool>` value placeholder in `--help` (they take no value)."""
     from typer.core import TyperOption
 
-    if getattr(TyperOption.display_type_rich, "_perfmodel_flags", False):
-        return
-    original = TyperOption.display_type_rich
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None or getattr(original, "_perfmodel_flags", False):
+        return  # typer releases without the placeholder hook already show flags bare
 
     def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
         return None if self.is_flag else original(self, ctx)

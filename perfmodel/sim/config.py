@@ -83,7 +83,7 @@ class SimSetup:
         draws = self._draws.get(seq)
         if draws is None:
             spec = self.scenario.speculative
-            draws = acceptance_draws(self.scenario.seed, seq, int(self.workload.seq_output_tokens[seq]),
+            draws = acceptance_draws(self.scenario.seed, seq, int(self.workload.seq_output_len[seq]),
                                      spec.num_tokens, spec.acceptance_rate).tolist()
             self._draws[seq] = draws
         return draws[generated] if generated < len(draws) else 0
@@ -95,7 +95,7 @@ def request_blocks(lists: SimpleNamespace, req: int, block_size: int, prefill_on
     if prefill_only:
         return blocks_for(prompt, block_size)
     start, n = lists.seq_start[req], lists.samples[req]
-    outs = lists.seq_output_tokens[start:start + n]
+    outs = lists.seq_output_len[start:start + n]
     if n == 1:
         return blocks_for(prompt + outs[0] - 1, block_size)
     tail = prompt % block_size
@@ -106,7 +106,7 @@ def _lists(wl: RequestTable) -> SimpleNamespace:
     return SimpleNamespace(
         arrival_s=wl.arrival_s.tolist(), input_len=wl.input_len.tolist(), class_id=wl.class_id.tolist(),
         samples=wl.samples.tolist(), first_finish=wl.first_finish.tolist(), prefix_tokens=wl.prefix_tokens.tolist(),
-        seq_start=wl.seq_start.tolist(), seq_output_tokens=wl.seq_output_tokens.tolist())
+        seq_start=wl.seq_start.tolist(), seq_output_len=wl.seq_output_len.tolist())
 
 
 def build_setup(sc: Scenario) -> SimSetup:
@@ -152,7 +152,7 @@ def build_setup(sc: Scenario) -> SimSetup:
         if needs and min(needs) > blocks:
             small = min(range(len(needs)), key=needs.__getitem__)
             start = lists.seq_start[small]
-            outs = lists.seq_output_tokens[start:start + lists.samples[small]]
+            outs = lists.seq_output_len[start:start + lists.samples[small]]
             raise DoesNotFitError(
                 f"a single request does not fit: {lists.input_len[small]} prompt + {sum(outs)} output tokens "
                 f"need {needs[small]} KV blocks of {sched.block_size} tokens but a {name} replica ({model.id} on "

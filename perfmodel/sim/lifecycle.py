@@ -65,7 +65,7 @@ class SequenceLifecycle:
         if item.kind == RESUME or item.samples == 1:
             seq = item.seq
             gen = item.generated + 1
-            out = wl.seq_output_tokens[seq]
+            out = wl.seq_output_len[seq]
             if item.kind == RESUME and (GROUP_PREFIX, req) in prefix_keys:
                 gkey, gp = (GROUP_PREFIX, req), (wl.input_len[req] // bs) * bs
             else:
@@ -95,7 +95,7 @@ class SequenceLifecycle:
         group = self.groups[req] = SampleGroup(needed=wl.first_finish[req], alive=samples, finished=0, done=False,
                                                prefix_keys=prefix_keys, shared_blocks=group_blocks)
         start = wl.seq_start[req]
-        outs = wl.seq_output_tokens
+        outs = wl.seq_output_len
         for i in range(samples):
             seq = start + i
             held = self.reservation_sample(tail, outs[seq]) if reserved else (1 if tail else 0)

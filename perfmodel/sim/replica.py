@@ -183,7 +183,7 @@ class Replica(SequenceLifecycle):
         if self.cfg.pool == "prefill":  # hands the prompt's KV over; generates nothing here
             return blocks_for(prompt - shared_blocks * bs, bs)
         start = wl.seq_start[req]
-        outs = wl.seq_output_tokens[start:start + wl.samples[req]]
+        outs = wl.seq_output_len[start:start + wl.samples[req]]
         if len(outs) == 1:
             return blocks_for(prompt + outs[0] - 1 - shared_blocks * bs, bs)
         tail = prompt % bs

@@ -39,7 +39,7 @@ class RequestTable:
     """Leading prompt tokens shared with the rest of the class (0: none)."""
     seq_start: IntArray
     """Index of each request's first sequence in the `seq_*` arrays."""
-    seq_output_tokens: IntArray
+    seq_output_len: IntArray
     seq_request: IntArray
     classes: tuple[RequestClass, ...]
     concurrency: int | None = None
@@ -51,12 +51,12 @@ class RequestTable:
 
     @property
     def num_seqs(self) -> int:
-        return int(self.seq_output_tokens.shape[0])
+        return int(self.seq_output_len.shape[0])
 
     @property
     def output_len(self) -> IntArray:
         """Tokens requested per request (summed over its samples)."""
-        return np.add.reduceat(self.seq_output_tokens, self.seq_start) if self.num_requests else self.seq_start
+        return np.add.reduceat(self.seq_output_len, self.seq_start) if self.num_requests else self.seq_start
 
     @property
     def closed_loop(self) -> bool:
@@ -182,7 +182,7 @@ def generate(spec: WorkloadSpec, seed: int, requests: int | None = None) -> Requ
     closed = spec.arrival.process == "closed-loop"
     return RequestTable(
         arrival_s=arrival, input_len=input_len, class_id=class_id, samples=samples, first_finish=m,
-        prefix_tokens=prefix, seq_start=seq_start, seq_output_tokens=seq_out, seq_request=seq_request,
+        prefix_tokens=prefix, seq_start=seq_start, seq_output_len=seq_out, seq_request=seq_request,
         classes=classes, concurrency=spec.arrival.concurrency if closed else None,
         think_time_s=spec.arrival.think_time_s if closed else 0.0,
     )

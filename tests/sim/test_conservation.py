@@ -45,8 +45,8 @@ def test_requests_tokens_and_blocks_balance(scheduler, kv_blocks, classes, arriv
     completed_req = (req["status"] == "completed").to_numpy()
     assert np.array_equal(done_seq, completed_req[wl.seq_request])  # every sample of a completed request ends
     full = done_seq & ~rec.seq_cancelled
-    assert np.array_equal(rec.seq_generated[full], wl.seq_output_tokens[full])  # tokens generated = requested
-    assert np.all(rec.seq_generated[rec.seq_cancelled] < wl.seq_output_tokens[rec.seq_cancelled])
+    assert np.array_equal(rec.seq_generated[full], wl.seq_output_len[full])  # tokens generated = requested
+    assert np.all(rec.seq_generated[rec.seq_cancelled] < wl.seq_output_len[rec.seq_cancelled])
     if classes != "first-finish":
         assert not rec.seq_cancelled.any()
         done = req[req.status == "completed"]

@@ -45,10 +45,10 @@ def test_classes_groups_and_determinism() -> None:
     assert wl.num_seqs == int(wl.samples.sum()) == 2000 + 3 * int((wl.class_id == 1).sum())
     assert np.all(wl.first_finish[wl.class_id == 1] == 2)
     assert np.all(wl.input_len[wl.class_id == 1] == 151)  # a shared prefix leaves room for the request's own text
-    assert np.array_equal(wl.output_len, np.bincount(wl.seq_request, weights=wl.seq_output_tokens).astype(int))
+    assert np.array_equal(wl.output_len, np.bincount(wl.seq_request, weights=wl.seq_output_len).astype(int))
     again = generate(spec, seed=3)
     assert np.array_equal(wl.arrival_s, again.arrival_s)
-    assert np.array_equal(wl.seq_output_tokens, again.seq_output_tokens)
+    assert np.array_equal(wl.seq_output_len, again.seq_output_len)
     assert not np.array_equal(wl.arrival_s, generate(spec, seed=4).arrival_s)
 
 
