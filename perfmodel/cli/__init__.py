@@ -14,13 +14,30 @@ from typing import Annotated
 import typer
 
 from perfmodel._version import __version__
-from perfmodel.cli import catalog, estimate, plan, probe, simulate, tts, validate
 from perfmodel.cli.common import err, install_flag_display
+
+try:  # typer >= 0.2x carries its own click
+    from typer._click.exceptions import ClickException as _ClickException
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import ClickException as _ClickException
 from perfmodel.errors import PerfModelError
 
 install_flag_display()
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Predict LLM inference cost on described hardware.",
-                  context_settings={"help_option_names": ["-h", "--help"]})
+
+# Top-level commands: name -> (module in perfmodel.cli, attribute, a command function or a sub-app).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "estimate": ("estimate", "estimate_command", "command"),
+    "hardware": ("catalog", "hardware_app", "group"),
+    "model": ("catalog", "model_app", "group"),
+    "engine": ("catalog", "engine_app", "group"),
+    "validate": ("validate", "validate_command", "command"),
+    "calibrate-engines": ("validate", "calibrate_engines_command", "command"),
+    "tts": ("tts", "tts_app", "group"),
+    "simulate": ("simulate", "simulate_command", "command"),
+    "probe": ("probe", "probe_command", "command"),
+    "calibrate": ("probe", "calibrate_command", "command"),
+    "plan": ("plan", "plan_command", "command"),
+}
 
 
 def _print_version(value: bool) -> None:
@@ -29,7 +46,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                           help="Print the version and exit")] = False,
@@ -40,17 +56,31 @@ def _root(
     warnings.filterwarnings("always", category=DeprecatedNameWarning)
 
 
-app.command("estimate")(estimate.estimate_command)
-app.add_typer(catalog.hardware_app, name="hardware")
-app.add_typer(catalog.model_app, name="model")
-app.add_typer(catalog.engine_app, name="engine")
-app.command("validate")(validate.validate_command)
-app.command("calibrate-engines")(validate.calibrate_engines_command)
-app.add_typer(tts.tts_app, name="tts")
-app.command("simulate")(simulate.simulate_command)
-app.command("probe")(probe.probe_command)
-app.command("calibrate")(probe.calibrate_command)
-app.command("plan")(plan.plan_command)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The CLI app with every command, or with just `only` (what one invocation needs: its module alone is
+    imported and its options alone are built, which keeps usage errors fast)."""
+    from importlib import import_module
+
+    root = typer.Typer(add_completion=False, no_args_is_help=True,
+                       help="Predict LLM inference cost on described hardware.",
+                       context_settings={"help_option_names": ["-h", "--help"]})
+    root.callback()(_root)
+    for name, (module, attr, kind) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(import_module(f"perfmodel.cli.{module}"), attr)
+        if kind == "group":
+            root.add_typer(target, name=name)
+        else:
+            root.command(name)(target)
+    return root
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the full app, built on first use (tests and `python -m perfmodel.cli`)
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(f"module 'perfmodel.cli' has no attribute {name!r}")
 
 
 def bare_e2e(argv: list[str]) -> list[str]:
@@ -70,8 +100,19 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main() -> None:
     """Entry point: run the CLI, turning any :class:`PerfModelError` into a one-line message."""
     warnings.showwarning = _one_line_warning
+    args = bare_e2e(sys.argv[1:])
+    only = args[0] if args and (args[0] in COMMANDS or args[0] == "--version") else None
     try:
-        app(args=bare_e2e(sys.argv[1:]))
+        code = build_app(only)(args=args, standalone_mode=False)
     except PerfModelError as exc:  # errors raised outside a command body
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
+    except _ClickException as exc:  # a usage error: one line, with where to look
+        where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "perfmodel"
+        err.print(f"[bold red]error:[/] {exc.format_message()} (see '{where} -h')", highlight=False,
+                  soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        err.print("aborted", highlight=False)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
