@@ -14,13 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _ui  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.viz import (  # noqa: E402
-    human_rate,
-    human_seconds,
-    latency_cdf_figure,
-    replica_table,
-    timeseries_figure,
-)
+from perfmodel.viz import human_rate, human_seconds, latency_cdf_figure, replica_table, timeseries_figure  # noqa: E402
 
 DEFAULT_SCENARIO = "chat"
 KEEP = "from scenario"

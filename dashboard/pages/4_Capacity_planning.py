@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _ui  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.plan.spec import load_plan_spec  # noqa: E402
-from perfmodel.specs.catalog import catalog_dir, catalog_entries  # noqa: E402
+from perfmodel import load_plan_spec  # noqa: E402
 
 DEFAULT_PLAN = "chat-70b"
 
@@ -30,7 +29,7 @@ def spec_form() -> dict:
     """The spec as editable YAML (from a shipped plan or an upload) plus the stage-2 settings."""
     sb = st.sidebar
     sb.header("Plan spec")
-    shipped = catalog_entries(catalog_dir("workloads") / "plans")
+    shipped = pm.plan_files()
     ids = list(shipped)
     name = _ui.select(sb, "Shipped plan", ids, "plan_id", DEFAULT_PLAN)
     upload = sb.file_uploader("…or upload a plan YAML", type=["yaml", "yml"], key="plan_upload")

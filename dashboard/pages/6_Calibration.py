@@ -21,10 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _ui  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.calibrate.probe_fit import calibrate_bundle  # noqa: E402
-from perfmodel.probe import load_bundle  # noqa: E402
-from perfmodel.specs.catalog import device_files  # noqa: E402
-from perfmodel.viz.calibration import gemm_fit_figure, gemm_points  # noqa: E402
+from perfmodel import calibrate_bundle, device_files, load_bundle  # noqa: E402
+from perfmodel.viz import gemm_fit_figure, gemm_points  # noqa: E402
 
 THIS_CPU = "this CPU (detected)"
 BUNDLE = "cal_bundle_path"  # session state: the bundle the page shows
