@@ -1,7 +1,9 @@
-"""A small probe bundle whose GEMMs follow an exact roofline (for the Calibration page tests)."""
+"""A small probe bundle whose GEMMs follow an exact roofline (for the Calibration page tests), and the `finish`
+fixture: rerun a page until its background job has ended."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,20 @@ def gemm_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     backend="numpy", device="cpu", threads=1, budget_s=10,
                     benchmarks={"gemm": BenchmarkResult(name="gemm", samples=samples)})
     return write_bundle(bundle, tmp_path_factory.mktemp("bundle") / "bundle.json")
+
+
+
+def _finish(at, timeout_s: float = 120.0):
+    deadline = time.monotonic() + timeout_s
+    while at.get("progress"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the page's job did not end in time")
+        time.sleep(0.3)
+        at.run()
+    return at
+
+
+@pytest.fixture
+def finish():
+    """`finish(at)`: rerun an AppTest page until its background job has ended (no progress bar left)."""
+    return _finish
