@@ -44,6 +44,7 @@ class Job:
     error: str = ""
     started_s: float = field(default_factory=time.monotonic)
     ended_s: float | None = None
+    taken: bool = False  # set by a page once it has moved the result elsewhere (e.g. into its inputs)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 

@@ -3,6 +3,8 @@ fixture: rerun a page until its background job has ended."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -48,3 +50,12 @@ def _finish(at, timeout_s: float = 120.0):
 def finish():
     """`finish(at)`: rerun an AppTest page until its background job has ended (no progress bar left)."""
     return _finish
+
+
+@pytest.fixture(scope="session")
+def calibrated_yaml(gemm_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The device YAML `perfmodel calibrate` writes for `gemm_bundle` on the epyc-9654 spec."""
+    out = tmp_path_factory.mktemp("calibrated") / "epyc-probe.yaml"
+    subprocess.run([sys.executable, "-m", "perfmodel.cli", "calibrate", str(gemm_bundle), "-H", "epyc-9654", "-o",
+                    str(out)], check=True, capture_output=True, text=True)
+    return out
