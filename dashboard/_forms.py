@@ -8,7 +8,7 @@ from typing import Any
 import _ui
 
 import perfmodel as pm
-from perfmodel.specs.catalog import device_files, model_files, system_files
+from perfmodel import device_files, model_files, system_files
 
 AUTO = "auto"
 DEFAULT_MODEL, DEFAULT_DEVICE = "llama-3.1-8b", "h100-sxm-80gb"

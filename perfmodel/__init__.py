@@ -42,6 +42,17 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("SteadyState", "steady_state"), "perfmodel.steady_state"),
     # Capacity planning: screen, simulate, rank (local process pool or Ray).
     **dict.fromkeys(("Plan", "PlanSpec", "plan"), "perfmodel.plan"),
+    # Catalogs, lookups and the probe fit, for front ends (the dashboard lists and loads through these).
+    **dict.fromkeys(("device_files", "model_files", "plan_files", "system_files"), "perfmodel.specs.catalog"),
+    "DTYPES": "perfmodel.specs.dtypes",
+    "engine_files": "perfmodel.cost.engine",
+    "load_plan_spec": "perfmodel.plan.spec",
+    "load_bundle": "perfmodel.probe",
+    "calibrate_bundle": "perfmodel.calibrate.probe_fit",
+    "attention_from_options": "perfmodel.strategies",
+    "BUDGET_UNITS": "perfmodel.tts.frontier",
+    **dict.fromkeys(("SWEEP_STRATEGIES", "cost_table"), "perfmodel.tts.sweep"),
+    "Cancelled": "perfmodel.errors",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -78,6 +89,7 @@ sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from perfmodel.analytic import Estimate, FitWarning, estimate, kernel_time
+    from perfmodel.calibrate.probe_fit import calibrate_bundle
     from perfmodel.cost import (
         Batch,
         BatchStats,
@@ -89,10 +101,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         max_batch_size,
         step_cost,
     )
-    from perfmodel.cost.engine import DEFAULT_ENGINE
+    from perfmodel.cost.engine import DEFAULT_ENGINE, engine_files
     from perfmodel.deprecation import DeprecatedNameWarning
-    from perfmodel.errors import DoesNotFitError, PerfModelError, SpecError, UnknownIdError
+    from perfmodel.errors import Cancelled, DoesNotFitError, PerfModelError, SpecError, UnknownIdError
     from perfmodel.plan import Plan, PlanSpec, plan
+    from perfmodel.plan.spec import load_plan_spec
+    from perfmodel.probe import load_bundle
     from perfmodel.sim import ROUTERS, SCHEDULERS, Scenario, SimResult, load_scenario, scenario_files, simulate
     from perfmodel.specs import (
         Device,
@@ -104,6 +118,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         model_from_hf_dict,
         resolve_system,
     )
+    from perfmodel.specs.catalog import device_files, model_files, plan_files, system_files
+    from perfmodel.specs.dtypes import DTYPES
     from perfmodel.steady_state import SteadyState, steady_state
     from perfmodel.strategies import (
         BeamSearch,
@@ -124,6 +140,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         Speculative,
         TaskCost,
         TopK,
+        attention_from_options,
         task_cost,
     )
     from perfmodel.tts import FrontierResult, frontier
+    from perfmodel.tts.frontier import BUDGET_UNITS
+    from perfmodel.tts.sweep import SWEEP_STRATEGIES, cost_table

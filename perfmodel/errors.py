@@ -45,6 +45,12 @@ class UnknownIdError(PerfModelError):
         self.suggestions = close
 
 
+class Cancelled(PerfModelError):
+    """The caller stopped the work (e.g. a progress callback raised it to cancel a simulation)."""
+
+    exit_code = 130
+
+
 class DoesNotFitError(PerfModelError):
     """The configuration does not fit in device memory (raised only when asked to be strict)."""
 

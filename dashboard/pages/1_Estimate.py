@@ -15,15 +15,8 @@ import _ui  # noqa: E402
 from _forms import AUTO, DEFAULT_DEVICE, hardware_ids, run_estimate, workload  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.cost.engine import engine_files  # noqa: E402
-from perfmodel.specs.dtypes import DTYPES  # noqa: E402
-from perfmodel.viz import (  # noqa: E402
-    breakdown_figure,
-    human_rate,
-    human_seconds,
-    memory_figure,
-    roofline_figure,
-)
+from perfmodel import DTYPES, engine_files  # noqa: E402
+from perfmodel.viz import breakdown_figure, human_rate, human_seconds, memory_figure, roofline_figure  # noqa: E402
 
 
 def sidebar() -> dict | None:

@@ -1,6 +1,6 @@
 """Serving simulation page: a scenario form, latency CDFs, batch and KV time series, per-replica table.
 
-Thin by design: widgets → perfmodel.simulate → perfmodel.viz figures.
+Thin by design: widgets → perfmodel.simulate (in a background job: progress bar, Cancel) → perfmodel.viz figures.
 """
 
 from __future__ import annotations
@@ -11,16 +11,11 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _jobs  # noqa: E402
 import _ui  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.viz import (  # noqa: E402
-    human_rate,
-    human_seconds,
-    latency_cdf_figure,
-    replica_table,
-    timeseries_figure,
-)
+from perfmodel.viz import human_rate, human_seconds, latency_cdf_figure, replica_table, timeseries_figure  # noqa: E402
 
 DEFAULT_SCENARIO = "chat"
 KEEP = "from scenario"
@@ -60,10 +55,14 @@ def build(args: dict) -> pm.Scenario:
     return sc.model_copy(update=update) if update else sc
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def run(args_items: tuple, mtime: float | None) -> pm.SimResult:
-    """One simulation per distinct form (seeded, so deterministic); `mtime` re-runs it when a YAML file changes."""
-    return pm.simulate(build(dict(args_items)))
+JOB = "sim"
+LAST = "sim_last_key"  # session state: the key of the last result this session showed
+
+
+def simulate(scenario: pm.Scenario, job: _jobs.Job) -> pm.SimResult:
+    """The job's work: the simulation, reporting finished requests (Cancel stops it at the next report)."""
+    return pm.simulate(scenario, progress=lambda done, total: job.update(
+        done / total, f"simulating… {done:,} of {total:,} requests done"))
 
 
 def show(res: pm.SimResult) -> None:
@@ -89,14 +88,39 @@ def show(res: pm.SimResult) -> None:
 def main() -> None:
     st.title("Serving simulation")
     args = form()
-    try:
-        with st.spinner("simulating…"):
-            path = Path(args["scenario"])
-            res = run(tuple(sorted(args.items())), path.stat().st_mtime if path.is_file() else None)
-    except pm.PerfModelError as exc:
-        _ui.error(exc)
+    path = Path(args["scenario"])
+    # one simulation per distinct form (seeded, so deterministic); the mtime re-runs it when a YAML file changes
+    key = (tuple(sorted(args.items())), path.stat().st_mtime if path.is_file() else None)
+    res = _jobs.recall(JOB, key)
+    job = _jobs.get(JOB)
+    if res is None and (job is None or job.key != key):
+        try:
+            scenario = build(args)
+        except pm.PerfModelError as exc:
+            _ui.error(exc)
+            return
+        job = _jobs.start(JOB, key, lambda j: simulate(scenario, j), text="simulating…")
+    if res is None:
+        if job.running:
+            _jobs.watch(JOB, "Cancel simulation")
+        elif job.state == "cancelled":
+            st.info("Simulation cancelled. Change an input, or press *Run again*, to simulate.")
+            if st.button("Run again", key="sim_again"):
+                _jobs.start(JOB, key, lambda j: simulate(build(args), j), text="simulating…")
+                st.rerun()
+        elif job.state == "failed":
+            _ui.error(RuntimeError(job.error))
+            return
+        else:
+            res = job.result
+    if res is not None:
+        st.session_state[LAST] = key
+        show(res)
         return
-    show(res)
+    last = _jobs.recall(JOB, st.session_state.get(LAST))
+    if last is not None:  # keep what was shown until the new run ends
+        st.caption("The previous run, until this one ends:")
+        show(last)
 
 
 main()

@@ -14,11 +14,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _ui  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.specs.catalog import device_files, model_files  # noqa: E402
-from perfmodel.strategies import attention_from_options  # noqa: E402
-from perfmodel.tts.frontier import BUDGET_UNITS, frontier  # noqa: E402
-from perfmodel.tts.sweep import SWEEP_STRATEGIES, cost_table  # noqa: E402
-from perfmodel.viz.tts import (  # noqa: E402
+from perfmodel import (  # noqa: E402
+    BUDGET_UNITS,
+    SWEEP_STRATEGIES,
+    attention_from_options,
+    cost_table,
+    device_files,
+    frontier,
+    model_files,
+)
+from perfmodel.viz import (  # noqa: E402
     coinciding_series,
     cost_vs_length_figure,
     cost_vs_n_figure,

@@ -1,12 +1,14 @@
 """Capacity planning page: a plan spec (shipped, uploaded or edited), the ranked table, Pareto charts,
 why rejected families were rejected, and downloads of every export.
 
-Thin by design: widgets → perfmodel.plan → plotly figures of its table.
+Thin by design: widgets → perfmodel.plan (in a child process: progress bar, Cancel) → plotly figures of its table.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import pickle
 import sys
 import tempfile
 import zipfile
@@ -17,20 +19,22 @@ import streamlit as st
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _jobs  # noqa: E402
 import _ui  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.plan.spec import load_plan_spec  # noqa: E402
-from perfmodel.specs.catalog import catalog_dir, catalog_entries  # noqa: E402
+from perfmodel import load_plan_spec  # noqa: E402
 
 DEFAULT_PLAN = "chat-70b"
+JOB = "plan"
+CHILD = Path(__file__).resolve().parents[1] / "_plan_child.py"
 
 
 def spec_form() -> dict:
     """The spec as editable YAML (from a shipped plan or an upload) plus the stage-2 settings."""
     sb = st.sidebar
     sb.header("Plan spec")
-    shipped = catalog_entries(catalog_dir("workloads") / "plans")
+    shipped = pm.plan_files()
     ids = list(shipped)
     name = _ui.select(sb, "Shipped plan", ids, "plan_id", DEFAULT_PLAN)
     upload = sb.file_uploader("…or upload a plan YAML", type=["yaml", "yml"], key="plan_upload")
@@ -61,25 +65,56 @@ def downloads(plan: pm.Plan) -> None:
                                                 key=f"dl_{Path(p).name}")
 
 
+def run_plan(data: dict, job: _jobs.Job) -> pm.Plan:
+    """The job's work: the planner in a child process (Cancel terminates it), reporting verified configurations."""
+    with tempfile.TemporaryDirectory(prefix="perfmodel-plan-") as tmp:
+        spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "plan.pickle"
+        spec_path.write_text(json.dumps(data))
+
+        def on_line(line: str) -> None:
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "progress" and int(parts[3]) > 0:
+                done, total = int(parts[2]), int(parts[3])
+                job.report(done / total, f"simulating the best configurations… {done} of {total} verified")
+
+        rc = _jobs.run_subprocess(job, [sys.executable, str(CHILD), str(spec_path), str(out_path)],
+                                  on_line=on_line)
+        if rc != 0 or not out_path.is_file():
+            raise pm.PerfModelError(job.error or f"the planner stopped with exit status {rc}")
+        return pickle.loads(out_path.read_bytes())
+
+
 def main() -> None:
     st.title("Capacity planning")
     st.caption("The cheapest deployment that meets the SLOs: every candidate screened analytically, the best "
                "and the Pareto set verified by simulation. Prices are assumptions unless the spec gives them.")
     try:
         data = spec_form()
-        spec = load_plan_spec(data)
+        load_plan_spec(data)
     except (pm.PerfModelError, yaml.YAMLError) as exc:
-        st.error(str(exc).splitlines()[0])
+        _ui.error(exc)
         return
-    if not st.button("Plan", type="primary", key="plan_run"):
+    key = json.dumps(data, sort_keys=True, default=str)
+    if st.button("Plan", type="primary", key="plan_run"):
+        _jobs.start(JOB, key, lambda j: run_plan(data, j), text="screening every candidate…")
+    job = _jobs.get(JOB)
+    plan = _jobs.recall(JOB, key)
+    if job is not None and job.running:  # (of this spec or of one edited since: Cancel stops it either way)
+        _jobs.watch(JOB, "Cancel planning")
+        return
+    if job is not None and job.key == key and job.state == "cancelled":
+        st.info("Planning cancelled. Press Plan to start again.")
+    elif job is not None and job.key == key and job.state == "failed":
+        _ui.error(RuntimeError(job.error))
+        return
+    if plan is None:
         st.info("Edit the spec, then press Plan.")
         return
-    with st.spinner("screening and simulating…"):
-        try:
-            plan = pm.plan(spec, backend="serial")
-        except pm.PerfModelError as exc:
-            _ui.error(exc)
-            return
+    show(plan)
+
+
+def show(plan: pm.Plan) -> None:
+    """The ranked table, the chosen deployment, Pareto charts, rejections and downloads of one plan."""
     s = plan.stats
     st.write(f"{s['candidates']} candidates screened in {s['screen_s']:.1f} s, {s['verified']} simulated.")
     best = plan.best
@@ -88,11 +123,10 @@ def main() -> None:
         for line in plan.advice():
             st.write(f"- {line}")
     else:
-        c = st.columns(4)
-        c[0].metric("Deployment", f"{int(best['total_gpus'])} × {best['device']}")
-        c[1].metric("$ / hour", f"{best['cost_per_hour_usd']:.2f}")
-        c[2].metric("$ / M output tokens", f"{best['usd_per_m_output_tokens']:.3g}")
-        c[3].metric("p99 TTFT", f"{best['ttft_s_p99']:.3g} s")
+        _ui.tiles([("Deployment", f"{int(best['total_gpus'])} × {best['device']}"),
+                   ("$ / hour", f"{best['cost_per_hour_usd']:.2f}"),
+                   ("$ / M output tokens", f"{best['usd_per_m_output_tokens']:.3g}"),
+                   ("p99 TTFT", f"{best['ttft_s_p99']:.3g} s")], per_row=2)
         st.code("\n".join(plan.launch(best)["vllm"]), language="bash")
     st.subheader("Ranked configurations")
     st.dataframe(plan.answer(50), hide_index=True)

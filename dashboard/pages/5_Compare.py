@@ -15,14 +15,14 @@ import _ui  # noqa: E402
 from _forms import DEFAULT_DEVICE, hardware_ids, run_estimate, workload  # noqa: E402
 
 import perfmodel as pm  # noqa: E402
-from perfmodel.cost.engine import engine_files  # noqa: E402
-from perfmodel.specs.dtypes import DTYPES  # noqa: E402
-from perfmodel.viz import human_rate, human_seconds  # noqa: E402
-from perfmodel.viz.compare import (  # noqa: E402
+from perfmodel import DTYPES, engine_files  # noqa: E402
+from perfmodel.viz import (  # noqa: E402
     compare_memory_figure,
     compare_metrics_figure,
     compare_roofline_figure,
     compare_table,
+    human_rate,
+    human_seconds,
 )
 
 DIMENSIONS = ("devices", "engines", "precisions")

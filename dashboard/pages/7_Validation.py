@@ -15,7 +15,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _ui  # noqa: E402
 
-from perfmodel.viz.validation import error_table, scatter_figure  # noqa: E402
+from perfmodel.viz import error_table, scatter_figure  # noqa: E402
 
 DEFAULT_CSV = Path(__file__).resolve().parents[2] / "calibration" / "cross_validation.csv"
 PREDICTIONS = {"fitted (held out)": "fitted", "prior (uncalibrated)": "prior"}

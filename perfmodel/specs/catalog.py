@@ -72,6 +72,11 @@ def model_files() -> dict[str, Path]:
     return catalog_entries(catalog_dir("workloads") / "models")
 
 
+def plan_files() -> dict[str, Path]:
+    """Shipped capacity-planning specs (id -> path) in workloads/plans/."""
+    return catalog_entries(catalog_dir("workloads") / "plans")
+
+
 def _looks_like_path(ref: str) -> bool:
     return ref.endswith((".yaml", ".yml", ".json")) or "/" in ref or is_file(ref)
 

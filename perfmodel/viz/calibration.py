@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from perfmodel.errors import SpecError
 from perfmodel.probe.curves import roofline_s
 from perfmodel.viz.figures import _roof
 
@@ -55,3 +57,61 @@ def gemm_fit_figure(points: pd.DataFrame, fits: Mapping[str, Any], spec_peak_flo
     fig.update_xaxes(type="log", title="arithmetic intensity (FLOP/byte)")
     fig.update_yaxes(type="log", title="FLOP/s")
     return fig
+
+
+@dataclass(frozen=True)
+class RooflineCurve:
+    """A fitted GEMM roofline read back from a calibrated device YAML (SI units)."""
+
+    peak_flops_per_s: float
+    bw_bytes_per_s: float
+    sharpness: float
+
+
+QUALITY_KEYS = ("samples", "r2_log", "median_abs_rel_err", "max_abs_rel_err")
+
+
+def _calibration(device: Mapping[str, Any], source: str | None) -> Mapping[str, Any]:
+    calib = device.get("calibration")
+    if not isinstance(calib, Mapping) or not isinstance(calib.get("gemm_roofline"), Mapping) \
+            or not calib["gemm_roofline"]:
+        raise SpecError("no fitted GEMM rooflines: give a device YAML written by `perfmodel calibrate`",
+                        source=source, field="calibration.gemm_roofline")
+    return calib
+
+
+def calibrated_gemm_curves(device: Mapping[str, Any], source: str | None = None,
+                           ) -> tuple[dict[str, RooflineCurve], dict[str, float], float]:
+    """From a calibrated device mapping: (fitted GEMM roofline per dtype, datasheet peak FLOP/s per dtype,
+    datasheet bandwidth in bytes/s), ready for :func:`gemm_fit_figure`. Raises SpecError (naming `source`)
+    when the mapping has no well-formed fitted GEMM rooflines."""
+    calib = _calibration(device, source)
+    try:
+        curves = {str(dtype): RooflineCurve(float(c["peak_tflops"]) * 1e12, float(c["bandwidth_gb_s"]) * 1e9,
+                                            float(c["sharpness"]))
+                  for dtype, c in calib["gemm_roofline"].items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"each dtype needs numbers peak_tflops, bandwidth_gb_s and sharpness ({exc!r} failed)",
+                        source=source, field="calibration.gemm_roofline") from None
+    peaks = {str(d): float(t) * 1e12 for d, t in (calib.get("spec_compute_tflops") or {}).items()}
+    bw_gb_s = calib.get("spec_bandwidth_gb_s", device.get("memory", {}).get("bandwidth_gb_s", 0.0))
+    return curves, peaks, float(bw_gb_s) * 1e9
+
+
+def calibration_quality(device: Mapping[str, Any], source: str | None = None) -> pd.DataFrame:
+    """One row per fitted curve stored in a calibrated device mapping: its parameters and fit quality."""
+    rows = []
+
+    def add(name: str, entry: Mapping[str, Any]) -> None:
+        params = ", ".join(f"{k} {v}" for k, v in entry.items() if k not in QUALITY_KEYS)
+        rows.append({"fit": name, "params": params, **{k: entry.get(k) for k in QUALITY_KEYS}})
+
+    for group, value in _calibration(device, source).items():
+        if not isinstance(value, Mapping):
+            continue
+        if "r2_log" in value:
+            add(str(group), value)
+        for key, entry in value.items():
+            if isinstance(entry, Mapping) and "r2_log" in entry:
+                add(f"{group} {key}", entry)
+    return pd.DataFrame(rows, columns=["fit", "params", *QUALITY_KEYS])

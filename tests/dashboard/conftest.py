@@ -1,7 +1,11 @@
-"""A small probe bundle whose GEMMs follow an exact roofline (for the Calibration page tests)."""
+"""A small probe bundle whose GEMMs follow an exact roofline (for the Calibration page tests), and the `finish`
+fixture: rerun a page until its background job has ended."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,3 +33,29 @@ def gemm_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     backend="numpy", device="cpu", threads=1, budget_s=10,
                     benchmarks={"gemm": BenchmarkResult(name="gemm", samples=samples)})
     return write_bundle(bundle, tmp_path_factory.mktemp("bundle") / "bundle.json")
+
+
+
+def _finish(at, timeout_s: float = 120.0):
+    deadline = time.monotonic() + timeout_s
+    while at.get("progress"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the page's job did not end in time")
+        time.sleep(0.3)
+        at.run()
+    return at
+
+
+@pytest.fixture
+def finish():
+    """`finish(at)`: rerun an AppTest page until its background job has ended (no progress bar left)."""
+    return _finish
+
+
+@pytest.fixture(scope="session")
+def calibrated_yaml(gemm_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The device YAML `perfmodel calibrate` writes for `gemm_bundle` on the epyc-9654 spec."""
+    out = tmp_path_factory.mktemp("calibrated") / "epyc-probe.yaml"
+    subprocess.run([sys.executable, "-m", "perfmodel.cli", "calibrate", str(gemm_bundle), "-H", "epyc-9654", "-o",
+                    str(out)], check=True, capture_output=True, text=True)
+    return out

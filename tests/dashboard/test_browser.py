@@ -2,7 +2,8 @@
 
 Every page is visited; inputs change across a small matrix (through the URL's query parameters and by typing,
 including bad values); each run must end without an exception box, with charts drawn, metric values not cut
-short, and (after a warm-up visit) in under 5 s. Screenshots go to tests/artifacts/dashboard/.
+short, and (after a warm-up visit) in under 5 s. Long work (simulation, planning, probe) is cancelled from the
+page; a calibrated device YAML is loaded back. Screenshots go to tests/artifacts/dashboard/.
 Skipped, with the reason, when playwright or a Chromium binary is missing (`.ci/run` installs both).
 """
 
@@ -99,20 +100,22 @@ def _state(pg) -> dict:
         running: !!document.querySelector('[data-testid="stStatusWidget"]'),
         title: !!document.querySelector('[data-testid="stMain"] h1'),
         stale: !!document.querySelector('[data-stale="true"], [data-testid^="stSkeleton"]'),
+        progress: document.querySelectorAll('[data-testid="stProgress"]').length,
         charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
         drawn: document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length})""")
 
 
 def wait_done(pg, timeout_s: float = RUN_TIMEOUT_S) -> tuple[float, float]:
     """Wait until the script run has ended and every element is in place (title, no running status, no stale or
-    skeleton elements), then until every chart is drawn, each for two polls in a row.
+    skeleton elements, no background job's progress bar), then until every chart is drawn, each for two polls in
+    a row.
     Returns (seconds to the first, seconds to the second)."""
     start = time.monotonic()
     settled_s = None
     quiet = 0
     while time.monotonic() - start < timeout_s:
         state = _state(pg)
-        settled = state["title"] and not state["running"] and not state["stale"]
+        settled = state["title"] and not state["running"] and not state["stale"] and not state["progress"]
         if settled and settled_s is None:
             settled_s = time.monotonic() - start
         if not settled:
@@ -187,6 +190,10 @@ MATRIX = [
     ("test-time-scaling", {}, "tts-default", 5, 0),
     ("test-time-scaling", {"tts_metric": "latency (s)", "tts_sparse": "block-topk"}, "tts-latency-sparse", 5, 0),
     ("calibration", {"cal_path": "/no/such/bundle.json"}, "calibration-missing-bundle", 0, 1),
+    ("calibration", {"cal_source": "calibrated device YAML", "cal_device_path": "/no/such/device.yaml"},
+     "calibration-missing-device-yaml", 0, 1),
+    ("calibration", {"cal_source": "no-such-view", "cal_budget_s": "100000"}, "calibration-bad-url-values-ignored",
+     0, 0),
     ("validation", {}, "validation-default", 0, 0),
 ]
 
@@ -247,6 +254,49 @@ def test_short_probe_can_be_cancelled(server: str, page) -> None:
     wait_done(page)
     check(page, "calibration-cancelled", charts=0)
     assert page.get_by_text("Probe cancelled.").count() == 1
+
+
+def test_a_running_simulation_can_be_cancelled(server: str, page) -> None:
+    """5,000 requests arriving at 1 req/s take seconds to simulate: Cancel stops it, the page says so, no error."""
+    page.goto(f"{server}/serving-simulation?" + urlencode({"sim_requests": 5000, "sim_rate": 1.0}))
+    cancel = page.get_by_role("button", name="Cancel simulation")
+    cancel.wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stProgress"]').count() == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "serving-running.png"), full_page=True)
+    cancel.click()
+    page.get_by_text("Simulation cancelled.").wait_for(timeout=30_000)
+    wait_done(page)
+    check(page, "serving-cancelled", charts=0)
+    assert page.get_by_role("button", name="Run again").count() == 1
+    type_number(page, "Requests", "50")  # a new input starts a new run, which ends with its charts
+    check(page, "serving-after-cancel", charts=4)
+
+
+def test_running_plan_can_be_cancelled(server: str, page) -> None:
+    visit(page, server, "capacity-planning")
+    page.get_by_role("button", name="Plan").click()
+    cancel = page.get_by_role("button", name="Cancel planning")
+    cancel.wait_for(timeout=30_000)
+    cancel.click()
+    page.get_by_text("Planning cancelled.").wait_for(timeout=30_000)
+    wait_done(page)
+    check(page, "capacity-planning-cancelled", charts=0)
+
+
+def test_calibration_page_loads_a_calibrated_device_yaml(server: str, page, calibrated_yaml: Path,
+                                                         tmp_path: Path) -> None:
+    visit(page, server, "calibration",
+          {"cal_source": "calibrated device YAML", "cal_device_path": str(calibrated_yaml)})
+    check(page, "calibration-device-yaml", charts=1)
+    assert page.get_by_role("button", name="Download calibrated device YAML").count() == 1
+    uncalibrated = tmp_path / "plain.yaml"
+    uncalibrated.write_text((ROOT / "hardware_specs" / "epyc-9654.yaml").read_text())
+    type_text(page, "…or device YAML path", str(uncalibrated))
+    check(page, "calibration-device-yaml-uncalibrated", charts=0, errors=1)
+    assert "calibration.gemm_roofline" in page.locator('[data-testid="stAlertContentError"]').inner_text()
+    type_text(page, "…or device YAML path", "/no/such/device.yaml")
+    check(page, "calibration-device-yaml-missing", charts=0, errors=1)
 
 
 def test_calibration_page_draws_fits_of_a_bundle(server: str, page, gemm_bundle: Path) -> None:
