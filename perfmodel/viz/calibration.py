@@ -53,7 +53,9 @@ def gemm_fit_figure(points: pd.DataFrame, fits: Mapping[str, Any], spec_peak_flo
             fig.add_trace(go.Scatter(x=x, y=_roof(x, peak, spec_bw_bytes_per_s), mode="lines",
                                      name=f"{dtype} datasheet", line={"color": color, "dash": "dash"},
                                      hoverinfo="skip"))
-    fig.update_layout(title="GEMMs: measured, fitted and the datasheet roofline", legend_title_text="")
+    title = "GEMMs: measured, fitted and the datasheet roofline" if len(points) else \
+        "GEMMs: fitted and the datasheet roofline"
+    fig.update_layout(title=title, legend_title_text="")
     fig.update_xaxes(type="log", title="arithmetic intensity (FLOP/byte)")
     fig.update_yaxes(type="log", title="FLOP/s")
     return fig
