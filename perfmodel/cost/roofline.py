@@ -213,8 +213,15 @@ def smooth_max(a: FloatArray, b: FloatArray, p: float | None) -> FloatArray:
     """(a^p + b^p)^(1/p): max(a, b) when p is None, up to 2^(1/p)·max where a = b."""
     if p is None:
         return np.maximum(a, b)
-    top = np.maximum(np.maximum(a, b), 1e-300)
-    return top * np.power(np.power(a / top, p) + np.power(b / top, p), 1.0 / p)
+    top = np.maximum(a, b)
+    ratio = np.minimum(a, b) / np.maximum(top, 1e-300)  # the larger term's ratio is exactly 1
+    if np.ndim(ratio) == 0:
+        return top * (1.0 + ratio ** p) ** (1.0 / p)
+    np.power(ratio, p, out=ratio)  # in place: this runs on every op of every vectorized step sweep
+    ratio += 1.0
+    np.power(ratio, 1.0 / p, out=ratio)
+    ratio *= top
+    return ratio
 
 
 def op_time(op: Op, rates: DeviceRates) -> OpTime:
