@@ -62,7 +62,8 @@ def _fill_costs(df: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> None:
     per_hour_out = out_tok * 3600.0
     df["usd_per_m_output_tokens"] = df["cost_per_hour_usd"] / per_hour_out * 1e6
     df["usd_per_m_input_tokens"] = df["cost_per_hour_usd"] / (rate * shape.input_len * 3600.0) * 1e6
-    tdp = np.array([(load_device(d).power.tdp_w if load_device(d).power else np.nan) for d in df["device"]])
+    watts = {d: (load_device(d).power.tdp_w if load_device(d).power else np.nan) for d in df["device"].unique()}
+    tdp = df["device"].map(watts).to_numpy(np.float64)
     df["joules_per_token"] = tdp * df["total_gpus"] / out_tok
     df["headroom"] = df["max_load"] * df["units"] / load - 1.0
 

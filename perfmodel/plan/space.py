@@ -43,22 +43,24 @@ def enumerate_candidates(spec: PlanSpec) -> pd.DataFrame:
     (aggregated) or one xPyD unit (disaggregated)."""
     s = spec.search
     devices = [load_device(d).id for d in spec.candidates.devices]
+    modes = {mode: parse_disagg(mode) for mode in s.disaggregation}
     rows = []
     for dev, tp, pp, ep, mode, w, kv, eng, seqs, budget, prefix, spec_on in itertools.product(
             dict.fromkeys(devices), s.tp, s.pp, s.ep, s.disaggregation, s.weight_dtype, s.kv_dtype, s.engine,
             s.max_num_seqs, s.max_num_batched_tokens, s.prefix_caching, s.speculative):
         if ep > tp:
             continue
-        x, y = parse_disagg(mode)
+        x, y = modes[mode]
         workers = (x + y) if x else 1
         rows.append({"device": dev, "tp": tp, "pp": pp, "ep": ep, "mode": "aggregated" if not x else f"{x}p{y}d",
                      "prefill_workers": x, "decode_workers": y, "weight_dtype": w, "kv_dtype": kv, "engine": eng,
                      "max_num_seqs": seqs, "max_num_batched_tokens": budget, "prefix_caching": bool(prefix),
                      "speculative": bool(spec_on), "gpus_per_unit": workers * tp * pp})
     df = pd.DataFrame(rows, columns=[*CONFIG_COLUMNS, "gpus_per_unit"])
-    df["price_per_gpu_hour_usd"] = [price_per_hour(spec, d)[0] for d in df["device"]]
-    df["price_source"] = [price_per_hour(spec, d)[1] for d in df["device"]]
-    df["config_id"] = [config_hash(r) for r in df[list(CONFIG_COLUMNS)].to_dict("records")]
+    prices = {d: price_per_hour(spec, d) for d in dict.fromkeys(devices)}
+    df["price_per_gpu_hour_usd"] = [prices[d][0] for d in df["device"]]
+    df["price_source"] = [prices[d][1] for d in df["device"]]
+    df["config_id"] = [config_hash(r) for r in rows]
     return df
 
 
