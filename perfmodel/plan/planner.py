@@ -139,6 +139,9 @@ def plan(spec: str | Path | dict | PlanSpec, *, backend: str = "local", workers:
     cache = None if cache_dir is False else str(Path(cache_dir) if cache_dir else default_cache_dir())
     data = spec.model_dump(mode="json")
     load = _planned_load(spec)
+    # longest simulations first (the final one simulates every replica), so no worker idles at the end
+    picks = sorted(picks, key=lambda i: -float(df.at[i, "units"] * max(df.at[i, "prefill_workers"]
+                                                                        + df.at[i, "decode_workers"], 1)))
     tasks = [(data, {c: _plain(df.at[i, c]) for c in (*CONFIG_COLUMNS, "config_id")}, load,
               float(df.at[i, "max_load"]), cache) for i in picks]
     interrupted = False

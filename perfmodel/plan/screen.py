@@ -28,8 +28,9 @@ from perfmodel.cost.step import step_cost
 from perfmodel.errors import PerfModelError
 from perfmodel.plan.spec import PlanSpec
 from perfmodel.plan.workload import WorkloadShape
+from perfmodel.sim.kv import kv_capacity_blocks
 from perfmodel.specs.catalog import load_model, resolve_system
-from perfmodel.steady_state import closed_loop_batches, kv_blocks
+from perfmodel.steady_state import closed_loop_batches
 from perfmodel.strategies.speculative import tokens_per_verify
 
 GRID = np.unique(np.round(np.geomspace(1, 4096, 40)))
@@ -37,6 +38,8 @@ GRID = np.unique(np.round(np.geomspace(1, 4096, 40)))
 MAX_UTILIZATION = 0.95
 Z = {"p50": 0.0, "p90": 1.2816, "p99": 2.3263}
 TPOT_SPREAD = 0.10
+BLOCK_SIZE = 16
+"""KV-cache block size (tokens) of the memory model, as in :func:`perfmodel.steady_state`."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,12 @@ class _Hardware:
 
 
 def _resolve_groups(keys: np.ndarray, arch, agg: np.ndarray, agg_bounds: np.ndarray):
-    """Per group: resolved hardware (or None with a 'does not fit' reason) and the KV blocks of each of its
-    distinct (max_num_seqs, budget) caps (`agg` columns: group, seqs, budget, prompt)."""
+    """Per group its resolved hardware (None when it cannot run the model at all); per distinct
+    (group, max_num_seqs, budget, prompt) of `agg` the KV blocks of one replica with those caps, the
+    engine's request overhead and a 'does not fit' reason where not one block fits."""
     engines: dict[str, object] = {}
     hardware: list[_Hardware | None] = []
-    reasons: list[str] = []
+    reasons = np.full(len(agg), "", dtype=object)
     blocks = np.ones(len(agg))
     overhead = np.zeros(len(agg))
     for k, (device, tp, pp, ep, weight, kv, engine) in enumerate(keys):
@@ -115,15 +119,22 @@ def _resolve_groups(keys: np.ndarray, arch, agg: np.ndarray, agg_bounds: np.ndar
             par.check_for(arch)
             system = resolve_system(device, par.num_devices)
             prec = Precision.of(weight, None, kv)
-            blocks[part] = kv_blocks(arch, system, prec, par, eng, max_num_batched_tokens=agg[part, 2],
-                                     max_num_seqs=agg[part, 1])
         except PerfModelError as exc:
             hardware.append(None)
-            reasons.append(f"does not fit: {exc}")
+            reasons[part] = f"does not fit: {exc}"
             continue
         hardware.append(_Hardware(system, prec, par, eng))
-        reasons.append("")
         overhead[part] = eng.request_overhead_s
+        caps = {}
+        for j in range(part.start, part.stop):
+            key = (int(agg[j, 2]), int(agg[j, 1]))
+            if key not in caps:
+                try:
+                    caps[key] = (float(kv_capacity_blocks(arch, system, prec, par, eng, block_size=BLOCK_SIZE,
+                                                          step_tokens=key[0], max_seqs=key[1])[0]), "")
+                except PerfModelError as exc:
+                    caps[key] = (1.0, f"does not fit: {exc}")
+            blocks[j], reasons[j] = caps[key]
     return hardware, reasons, blocks, overhead
 
 
@@ -165,13 +176,13 @@ def _curves(candidates: pd.DataFrame, shape: WorkloadShape, arch) -> tuple[Curve
     agg, agg_of = np.unique(np.stack([gid, seqs, budget, inp], axis=1), axis=0, return_inverse=True)
     agg_of = agg_of.ravel()
     agg_g = agg[:, 0].astype(int)
-    hardware, reasons, blocks, overhead = _resolve_groups(keys, arch, agg,
-                                                          np.searchsorted(agg_g, np.arange(len(keys) + 1)))
+    hardware, agg_reason, blocks, overhead = _resolve_groups(keys, arch, agg,
+                                                             np.searchsorted(agg_g, np.arange(len(keys) + 1)))
     window = arch.sliding_window.size if arch.sliding_window else None
     pending = closed_loop_batches(input_len=np.maximum(agg[:, 3:4] / ns, 1.0), output_len=shape.output_len,
                                   concurrency=GRID[None, :] * ns, max_num_seqs=agg[:, 1:2],
                                   max_num_batched_tokens=agg[:, 2:3], kv_blocks=blocks[:, None],
-                                  request_overhead_s=overhead[:, None], window=window)
+                                  request_overhead_s=overhead[:, None], window=window, block_size=BLOCK_SIZE)
     parts, groups = [pending.steps], [np.tile(np.repeat(agg_g, g), 2)]
     dis = cols["prefill_workers"] > 0
     if dis.any():
@@ -205,13 +216,15 @@ def _curves(candidates: pd.DataFrame, shape: WorkloadShape, arch) -> tuple[Curve
         for name, value in values.items():
             curve[name] = np.array(curve[name], dtype=np.float64, copy=True)
             curve[name][dis] = value
-    fits = np.array([hw is not None for hw in hardware])[gid]
+    reason = agg_reason[agg_of]
+    fits = reason == ""
     for name in ("rate", "ttft_mean", "tpot_mean", "step"):
         curve[name][~fits] = np.nan
     curve["capacity"][~fits] = 0.0
     bands = [np.nan if hw is None or (r := uncertainty(hw.eng, hw.system.device)["rel"]) is None else r
              for hw in hardware]
-    return Curve(**curve), np.array(reasons, dtype=object)[gid], fits, np.array(bands, dtype=np.float64)[gid]
+    band = np.where(fits, np.array(bands, dtype=np.float64)[gid], np.nan)
+    return Curve(**curve), reason, fits, band
 
 
 def _speculative_factor(cols: dict[str, np.ndarray], spec: PlanSpec, arch) -> np.ndarray:
@@ -222,7 +235,7 @@ def _speculative_factor(cols: dict[str, np.ndarray], spec: PlanSpec, arch) -> np
         return np.ones(len(on))
     s = spec.speculative
     draft = load_model(s.draft_model)
-    ratio = (1.0 + s.num_tokens * draft.total_params / arch.total_params) / tokens_per_verify(s.num_tokens,
+    ratio = (1.0 + s.num_tokens * draft.total_params() / arch.total_params()) / tokens_per_verify(s.num_tokens,
                                                                                             s.acceptance_rate)
     return np.where(on, ratio, 1.0)
 
