@@ -135,25 +135,35 @@ def _resolve_groups(keys: np.ndarray, arch, agg: np.ndarray, agg_bounds: np.ndar
                 except PerfModelError as exc:
                     caps[key] = (1.0, f"does not fit: {exc}")
             blocks[j], reasons[j] = caps[key]
+        if all(reason for _, reason in caps.values()):
+            hardware[-1] = None  # nothing of this group fits: nothing to price
     return hardware, reasons, blocks, overhead
 
 
 def _price(steps: BatchStats, step_group: np.ndarray, hardware: list[_Hardware | None], arch) -> np.ndarray:
-    """Seconds of every step: one `step_cost` call per group on its own hardware (NaN where it does not fit)."""
-    order = np.argsort(step_group, kind="stable")
-    bounds = np.searchsorted(step_group[order], np.arange(len(hardware) + 1))
+    """Seconds of every step: one `step_cost` call per group on its own hardware (NaN where it cannot run).
+    A step identical to the one before it (past saturation the swept batches repeat) is priced once."""
     names = [f.name for f in fields(BatchStats)]
-    ordered = {k: np.asarray(getattr(steps, k))[order] for k in names}
-    t = np.full(len(order), np.nan)
+    values = {k: np.asarray(getattr(steps, k)) for k in names}
+    n = len(step_group)
+    repeat = np.zeros(n, dtype=bool)
+    if n > 1:
+        repeat[1:] = step_group[1:] == step_group[:-1]
+        for v in values.values():
+            repeat[1:] &= v[1:] == v[:-1]
+    kept = np.flatnonzero(~repeat)
+    order = kept[np.argsort(step_group[kept], kind="stable")]
+    bounds = np.searchsorted(step_group[order], np.arange(len(hardware) + 1))
+    ordered = {k: v[order] for k, v in values.items()}
+    t = np.full(n, np.nan)
     for k, hw in enumerate(hardware):
         lo, hi = int(bounds[k]), int(bounds[k + 1])
         if hw is None or hi == lo:
             continue
         part = BatchStats(**{name: v[lo:hi] for name, v in ordered.items()})
-        t[lo:hi] = step_cost(arch, hw.system, part, hw.prec, hw.par, hw.eng).time_s
-    out = np.empty_like(t)
-    out[order] = t
-    return out
+        t[order[lo:hi]] = step_cost(arch, hw.system, part, hw.prec, hw.par, hw.eng).time_s
+    # each repeated step takes the time of the last priced step before it
+    return t[np.maximum.accumulate(np.where(repeat, 0, np.arange(n)))]
 
 
 def _curves(candidates: pd.DataFrame, shape: WorkloadShape, arch) -> tuple[Curve, np.ndarray, np.ndarray,
