@@ -31,15 +31,24 @@ def _planned_load(spec: PlanSpec) -> float:
     return float(t.concurrency if t.concurrency is not None else t.rate_per_s)
 
 
-def interp_rows(grid: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Row-wise linear interpolation of values(grid) at `at` (grids made non-decreasing; clamped at ends)."""
+def interp_weights(grid: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise linear interpolation of a function sampled on `grid` at `at` (grids made non-decreasing;
+    clamped at the ends): (rows, upper index, weight of the upper point) for :func:`interp_rows`."""
     x = np.maximum.accumulate(np.nan_to_num(grid, nan=0.0), axis=1)
     n = x.shape[1]
     j = np.clip((x <= at[:, None]).sum(axis=1), 1, n - 1)
     rows = np.arange(len(at))
     x0, x1 = x[rows, j - 1], x[rows, j]
-    y0, y1 = values[rows, j - 1], values[rows, j]
     w = np.clip(np.where(x1 > x0, (at - x0) / np.where(x1 > x0, x1 - x0, 1.0), 1.0), 0.0, 1.0)
+    return rows, j, w
+
+
+def interp_rows(grid: np.ndarray, values: np.ndarray, at: np.ndarray,
+                weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Row-wise linear interpolation of values(grid) at `at` (grids made non-decreasing; clamped at ends);
+    `weights` from :func:`interp_weights` when several value arrays share the grid."""
+    rows, j, w = weights if weights is not None else interp_weights(grid, at)
+    y0, y1 = values[rows, j - 1], values[rows, j]
     return y0 + w * (y1 - y0)
 
 
@@ -91,10 +100,11 @@ def screened_table(spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
     cols: dict[str, Any] = {"units": units, "max_load": max_load, "screen_capacity_rate": scr.capacity,
                             "uncertainty_rel": scr.uncertainty_rel}
     per_unit = load / units
+    weights = interp_weights(scr.load, per_unit)
     for k, v in scr.est.items():
-        cols[k] = np.where(fits, interp_rows(scr.load, v, per_unit), np.nan)
+        cols[k] = np.where(fits, interp_rows(scr.load, v, per_unit, weights), np.nan)
     if spec.traffic.concurrency is not None:
-        cols["rate_per_s"] = np.where(fits, interp_rows(scr.load, scr.rate, per_unit) * units, np.nan)
+        cols["rate_per_s"] = np.where(fits, interp_rows(scr.load, scr.rate, per_unit, weights) * units, np.nan)
     else:
         cols["rate_per_s"] = np.full(len(df), float(load))
     cols["screen_reason"] = scr.reason.astype(str)

@@ -107,6 +107,8 @@ def _resolve_groups(keys: np.ndarray, arch, agg: np.ndarray, agg_bounds: np.ndar
     (group, max_num_seqs, budget, prompt) of `agg` the KV blocks of one replica with those caps, the
     engine's request overhead and a 'does not fit' reason where not one block fits."""
     engines: dict[str, object] = {}
+    systems: dict[tuple[str, int], object] = {}
+    precisions: dict[tuple[str, str], Precision] = {}
     hardware: list[_Hardware | None] = []
     reasons = np.full(len(agg), "", dtype=object)
     blocks = np.ones(len(agg))
@@ -117,8 +119,9 @@ def _resolve_groups(keys: np.ndarray, arch, agg: np.ndarray, agg_bounds: np.ndar
         part = slice(int(agg_bounds[k]), int(agg_bounds[k + 1]))
         try:
             par.check_for(arch)
-            system = resolve_system(device, par.num_devices)
-            prec = Precision.of(weight, None, kv)
+            system = systems.get((device, par.num_devices)) or systems.setdefault(
+                (device, par.num_devices), resolve_system(device, par.num_devices))
+            prec = precisions.get((weight, kv)) or precisions.setdefault((weight, kv), Precision.of(weight, None, kv))
         except PerfModelError as exc:
             hardware.append(None)
             reasons[part] = f"does not fit: {exc}"
@@ -138,6 +141,11 @@ def _resolve_groups(keys: np.ndarray, arch, agg: np.ndarray, agg_bounds: np.ndar
         if all(reason for _, reason in caps.values()):
             hardware[-1] = None  # nothing of this group fits: nothing to price
     return hardware, reasons, blocks, overhead
+
+
+def _band(hw: _Hardware) -> float:
+    rel = uncertainty(hw.eng, hw.system.device)["rel"]
+    return np.nan if rel is None else float(rel)
 
 
 def _price(steps: BatchStats, step_group: np.ndarray, hardware: list[_Hardware | None], arch) -> np.ndarray:
@@ -231,7 +239,8 @@ def _curves(candidates: pd.DataFrame, shape: WorkloadShape, arch) -> tuple[Curve
     for name in ("rate", "ttft_mean", "tpot_mean", "step"):
         curve[name][~fits] = np.nan
     curve["capacity"][~fits] = 0.0
-    bands = [np.nan if hw is None or (r := uncertainty(hw.eng, hw.system.device)["rel"]) is None else r
+    known: dict[tuple[int, int], float] = {}
+    bands = [np.nan if hw is None else known.setdefault((id(hw.eng), id(hw.system.device)), _band(hw))
              for hw in hardware]
     band = np.where(fits, np.array(bands, dtype=np.float64)[gid], np.nan)
     return Curve(**curve), reason, fits, band
