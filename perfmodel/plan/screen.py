@@ -1,15 +1,14 @@
-"""Stage 1: the analytic screen, vectorized over every candidate of a hardware group.
+"""Stage 1: the analytic screen, vectorized over every candidate.
 
-For each (device, tp, pp, ep, dtypes, engine) group one closed-loop steady state
-(:func:`perfmodel.steady_state.closed_loop_steps`) sweeps a grid of per-replica concurrencies × the
-distinct scheduler caps × prompt variants, and one :func:`perfmodel.cost.step_cost` call prices its steps
-together with the prefill and decode steps of the group's xPyD units. Every candidate is priced as if
-alone (its KV capacity comes from its own caps), so grouping changes the speed, never the answer. The
-curve of throughput versus latency gives, per candidate, the largest per-replica request rate whose
-estimated percentiles meet the SLOs. Percentiles are estimated from the means: TTFT adds an exponential queueing tail
-(wait ≈ step·ρ/(1−ρ)), TPOT a 10% spread per standard score, E2E the output-length quantile. Prefill/
-decode units price one full-budget prefill step and decode-only steps with :func:`perfmodel.cost.step_cost`.
-The screen only ranks and prunes; stage 2 simulates the survivors.
+The closed-loop steady state (:func:`perfmodel.steady_state.closed_loop_batches`) of every distinct
+(hardware, scheduler caps, prompt variant) is swept over a grid of per-replica concurrencies for all
+candidates at once; its steps, with the prefill and decode steps of the xPyD units, are priced by one
+:func:`perfmodel.cost.step_cost` call per hardware group (device, tp, pp, ep, dtypes, engine). Every
+candidate is sized with its own caps (KV capacity and memory fit), so grouping changes the speed, never
+the answer. The curve of throughput versus latency gives, per candidate, the largest per-replica request
+rate whose estimated percentiles meet the SLOs. Percentiles are estimated from the means: TTFT adds an
+exponential queueing tail (wait ≈ step·ρ/(1−ρ)), TPOT a 10% spread per standard score, E2E the
+output-length quantile. The screen only ranks and prunes; stage 2 simulates the survivors.
 """
 
 from __future__ import annotations
