@@ -82,15 +82,159 @@ def _resolve(model: str | ModelArch, hardware: str | Device | System, tp: int, p
     return arch, system, par, eng
 
 
-def _kv_sequence_limit(arch: ModelArch, system: System, prec: Precision, par: Parallelism, eng: EngineProfile,
-                       context: FloatArray, block_size: int, budget: int, max_seqs: int) -> FloatArray:
-    """Sequences at the mean context whose KV fits in one replica (the memory model the simulator uses)."""
+def kv_blocks(model: ModelArch, system: System, precision: Precision, par: Parallelism, engine: EngineProfile, *,
+              max_num_batched_tokens: ArrayLike, max_num_seqs: ArrayLike, block_size: int = 16) -> np.ndarray:
+    """KV-cache blocks one replica holds beside its weights, reserve and the activations of a step of
+    `max_num_batched_tokens` tokens over `max_num_seqs` sequences (the simulator's memory model), for each
+    element of the broadcast caps. Raises DoesNotFitError when no block fits."""
     from perfmodel.sim.kv import kv_capacity_blocks
 
-    blocks, _ = kv_capacity_blocks(arch, system, prec, par, eng, block_size=block_size, step_tokens=budget,
-                                   max_seqs=max_seqs)
-    per_seq = np.ceil(np.maximum(context, 1.0) / block_size)
-    return np.maximum(np.floor(blocks / per_seq), 1.0)
+    budget, seqs = np.broadcast_arrays(np.asarray(max_num_batched_tokens, dtype=np.float64),
+                                       np.asarray(max_num_seqs, dtype=np.float64))
+    pairs, where = np.unique(np.stack([budget.ravel(), seqs.ravel()], axis=1), axis=0, return_inverse=True)
+    blocks = np.array([kv_capacity_blocks(model, system, precision, par, engine, block_size=block_size,
+                                          step_tokens=int(t), max_seqs=int(m))[0] for t, m in pairs], dtype=np.float64)
+    return blocks[where.ravel()].reshape(budget.shape)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Broadcast inputs of one steady-state evaluation (no hardware: that only enters through step times)."""
+
+    closed: bool
+    replicas: int
+    per_replica: np.ndarray
+    inp: np.ndarray
+    outl: np.ndarray
+    budget_cap: np.ndarray
+    dec_steps: np.ndarray
+    context: np.ndarray
+    seq_limit: np.ndarray
+    b_max: np.ndarray
+    overhead_s: FloatArray
+    window: int | None
+    inputs: dict[str, Any]
+
+    def steps(self, b: FloatArray) -> tuple[BatchStats, dict[str, FloatArray]]:
+        """The two representative steps at decode batch `b` (pure decode, then decode with prompt chunks),
+        stacked for one `step_cost` call, and the step mix that goes with them."""
+        room = np.maximum(self.budget_cap - np.ceil(b), 1.0)
+        k = np.ceil(self.inp / room)  # chunks per prompt
+        chunk = self.inp / k
+        per_step = b / self.dec_steps  # requests completing (and admitted) per step
+        q = per_step * k  # prompt chunks per step
+        phi = np.minimum(q, 1.0)  # share of steps that carry chunks
+        m = np.where(q > 0, q / np.maximum(phi, 1e-12), 1.0)  # chunks on such a step (at least one)
+        decode = BatchStats.uniform(b, 1.0, self.context, window=self.window)
+        chunks = BatchStats.uniform(m, chunk, (k - 1.0) * chunk / 2.0, window=self.window, sampled_per_seq=1.0 / k)
+        return _stack(decode, _add(decode, chunks)), {"phi": phi, "per_step": per_step, "k": k, "b": b}
+
+    def times(self, t: FloatArray, mix: dict[str, FloatArray]) -> tuple[FloatArray, ...]:
+        """(decode step, mixed step, share of mixed steps, requests per step, chunks per prompt) from the
+        priced steps of :meth:`steps`."""
+        b = mix["b"]
+        t = np.asarray(t)
+        n = b.size
+        return t[:n].reshape(b.shape), t[n:].reshape(b.shape), mix["phi"], mix["per_step"], mix["k"]
+
+
+def _loop(*, load: FloatArray, closed: bool, replicas: int, inp: FloatArray, outl: FloatArray, seqs_cap: FloatArray,
+          budget_cap: FloatArray, blocks: FloatArray, block_size: int, overhead_s: FloatArray, window: int | None,
+          inputs: dict[str, Any]) -> _Setup:
+    dec_steps = np.maximum(outl - 1.0, 1e-9)  # decode steps after the first token
+    context = inp + outl / 2.0
+    # sequences at the mean context whose KV fits in one replica
+    kv_limit = np.maximum(np.floor(blocks / np.ceil(np.maximum(context, 1.0) / block_size)), 1.0)
+    seq_limit = np.minimum(seqs_cap, kv_limit)
+    # prefill is the bottleneck when the budget left by decodes cannot feed enough prompts:
+    # B decodes leave (budget − B) tokens, i.e. (budget − B)/input prompts per step, each good for
+    # output_len − 1 decode steps, so B <= budget (output_len − 1) / (input_len + output_len − 1).
+    prefill_cap = budget_cap * dec_steps / (inp + dec_steps)
+    return _Setup(closed=closed, replicas=replicas, per_replica=load / replicas, inp=inp, outl=outl,
+                  budget_cap=budget_cap, dec_steps=dec_steps, context=context, seq_limit=seq_limit,
+                  b_max=np.minimum(seq_limit, prefill_cap), overhead_s=overhead_s, window=window, inputs=inputs)
+
+
+@dataclass(frozen=True)
+class PendingSteadyState:
+    """A closed-loop steady state waiting for its step times: price `steps` with
+    :func:`perfmodel.cost.step_cost` (in pieces, on whatever hardware each element runs), then
+    :meth:`finish` with the seconds of every step in `steps`' order."""
+
+    steps: BatchStats
+    _setup: _Setup
+    _mix: dict[str, FloatArray]
+
+    def finish(self, time_s: ArrayLike) -> SteadyState:
+        """The steady state from the seconds of `steps`."""
+        s = self._setup
+        t_dec, t_mix, phi, per_step, k = s.times(np.asarray(time_s, dtype=np.float64), self._mix)
+        return _closed_loop(s, self._mix["b"], t_dec, t_mix, phi, per_step, k)
+
+
+def _pending(s: _Setup) -> PendingSteadyState:
+    n_run = np.minimum(s.per_replica, s.seq_limit)
+    # in steps, a request waits for the running step (when others keep the replica busy), spends
+    # k steps in prefill and output_len − 1 decoding: the share of the running set that decodes
+    k0 = np.ceil(s.inp / np.maximum(s.budget_cap - np.ceil(n_run), 1.0))
+    wait = np.where(n_run > 1.0, 1.0, 0.0)
+    b = np.minimum(n_run * s.dec_steps / (s.dec_steps + k0 + wait), s.b_max)
+    b = np.where(s.outl > 1, b, 0.0)
+    steps, mix = s.steps(b)
+    return PendingSteadyState(steps=steps, _setup=s, _mix=mix)
+
+
+def closed_loop_batches(*, input_len: ArrayLike, output_len: ArrayLike, concurrency: ArrayLike,
+                        max_num_seqs: ArrayLike, max_num_batched_tokens: ArrayLike, kv_blocks: ArrayLike,
+                        request_overhead_s: ArrayLike, window: int | None = None,
+                        block_size: int = 16) -> PendingSteadyState:
+    """The closed-loop :func:`steady_state` of one replica split in two — the steps to price, and how to
+    finish from their times — for elements that may each run on different hardware: `kv_blocks` (see
+    :func:`kv_blocks`) and `request_overhead_s` (the engine's) carry what the hardware and engine decide
+    besides step times. Every argument broadcasts; `steady_state(concurrency=...)` is this with one
+    `step_cost` call."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (
+        concurrency, input_len, output_len, max_num_seqs, max_num_batched_tokens, kv_blocks)))
+    load, inp, outl, seqs_cap, budget_cap, blocks = arrays
+    return _pending(_loop(load=load, closed=True, replicas=1, inp=inp, outl=outl, seqs_cap=seqs_cap,
+                          budget_cap=budget_cap, blocks=blocks, block_size=block_size,
+                          overhead_s=np.asarray(request_overhead_s, dtype=np.float64), window=window,
+                          inputs={"mode": "closed-loop"}))
+
+
+def _closed_loop(s: _Setup, b: FloatArray, t_dec: FloatArray, t_mix: FloatArray, phi: FloatArray,
+                 per_step: FloatArray, k: FloatArray) -> SteadyState:
+    n_run = np.minimum(s.per_replica, s.seq_limit)
+    step = (1.0 - phi) * t_dec + phi * t_mix
+    # a lone request leaves the replica idle for its admission overhead between requests
+    idle = np.where(n_run <= 1.0, s.overhead_s, 0.0)
+    steps_per_request = np.where(s.outl > 1, 1.0 / np.maximum(per_step, 1e-300), k)
+    rate = 1.0 / (steps_per_request * step + idle)  # requests per s per replica
+    rate = np.where(s.outl > 1, rate, n_run / (k * t_mix + s.overhead_s))
+    tpot = _tpot(s, phi, t_dec, t_mix)
+    e2e = s.per_replica / rate  # Little's law: every in-flight request is reissued when it finishes
+    # the arrival waits for the running step (or the admission overhead on an idle replica), then its
+    # k prompt chunks; requests beyond the running limit also wait their turn in the queue
+    queue = np.maximum(s.per_replica - n_run, 0.0) / rate
+    ttft = np.where(n_run > 1.0, step, s.overhead_s) + k * t_mix + queue
+    return _result(s, rate, ttft, tpot, e2e, b, step, np.zeros_like(rate))
+
+
+def _tpot(s: _Setup, phi: FloatArray, t_dec: FloatArray, t_mix: FloatArray) -> FloatArray:
+    # a decoding sequence sees the other requests' prompt chunks on a share of its steps
+    others = (np.clip((s.per_replica - 1.0) / np.maximum(s.per_replica, 1.0), 0.0, 1.0) if s.closed
+              else np.ones_like(s.per_replica))
+    phi_seen = np.minimum(phi * others, 1.0)
+    return np.where(s.outl > 1, (1.0 - phi_seen) * t_dec + phi_seen * t_mix, np.nan)
+
+
+def _result(s: _Setup, rate: FloatArray, ttft: FloatArray, tpot: FloatArray, e2e: FloatArray, b: FloatArray,
+            step: FloatArray, saturated: FloatArray) -> SteadyState:
+    req_s = rate * s.replicas
+    return SteadyState(
+        output_tokens_per_s=req_s * s.outl, total_tokens_per_s=req_s * (s.inp + s.outl),
+        request_throughput_per_s=req_s, ttft_mean_s=ttft, tpot_mean_s=tpot, itl_mean_s=tpot, e2e_mean_s=e2e,
+        decode_batch=b, step_s=step, saturated=np.asarray(saturated, dtype=np.float64), inputs=s.inputs)
 
 
 def steady_state(
@@ -141,88 +285,40 @@ def steady_state(
         raise PerfModelError("concurrency / request_rate must be > 0 and input_len, output_len >= 1")
     if np.any(seqs_cap < 1) or np.any(budget_cap < 1):
         raise PerfModelError("max_num_seqs and max_num_batched_tokens must be >= 1")
-    per_replica = load / replicas
-    dec_steps = np.maximum(outl - 1.0, 1e-9)  # decode steps after the first token
-    context = inp + outl / 2.0
-    kv_limit = _kv_sequence_limit(arch, system, prec, par, eng, context, block_size, int(np.max(budget_cap)),
-                                  int(np.max(seqs_cap)))
-    seq_limit = np.minimum(seqs_cap, kv_limit)
-    # prefill is the bottleneck when the budget left by decodes cannot feed enough prompts:
-    # B decodes leave (budget − B) tokens, i.e. (budget − B)/input prompts per step, each good for
-    # output_len − 1 decode steps, so B <= budget (output_len − 1) / (input_len + output_len − 1).
-    prefill_cap = budget_cap * dec_steps / (inp + dec_steps)
-    b_max = np.minimum(seq_limit, prefill_cap)
+    blocks = kv_blocks(arch, system, prec, par, eng, max_num_batched_tokens=np.max(budget_cap),
+                       max_num_seqs=np.max(seqs_cap), block_size=block_size)
+    inputs = {"model": arch.id, "hardware": system.id, "engine": eng.name, "replicas": replicas, "tp": par.tp,
+              "pp": par.pp, "ep": par.ep, "weight_dtype": prec.weight.name, "kv_dtype": prec.kv.name,
+              "mode": "closed-loop" if closed else "open-loop", "max_num_seqs": np.asarray(max_num_seqs).tolist(),
+              "max_num_batched_tokens": np.asarray(max_num_batched_tokens).tolist()}
+    s = _loop(load=load, closed=closed, replicas=replicas, inp=inp, outl=outl, seqs_cap=seqs_cap,
+              budget_cap=budget_cap, blocks=blocks, block_size=block_size, overhead_s=eng.request_overhead_s,
+              window=arch.sliding_window.size if arch.sliding_window else None, inputs=inputs)
 
     def price(b: FloatArray) -> tuple[FloatArray, ...]:
-        room = np.maximum(budget_cap - np.ceil(b), 1.0)
-        k = np.ceil(inp / room)  # chunks per prompt
-        chunk = inp / k
-        per_step = b / dec_steps  # requests completing (and admitted) per step
-        q = per_step * k  # prompt chunks per step
-        phi = np.minimum(q, 1.0)  # share of steps that carry chunks
-        m = np.where(q > 0, q / np.maximum(phi, 1e-12), 1.0)  # chunks on such a step (at least one)
-        window = arch.sliding_window.size if arch.sliding_window else None
-        decode = BatchStats.uniform(b, 1.0, context, window=window)
-        chunks = BatchStats.uniform(m, chunk, (k - 1.0) * chunk / 2.0, window=window, sampled_per_seq=1.0 / k)
-        both = _stack(decode, _add(decode, chunks))
-        t = np.asarray(step_cost(arch, system, both, prec, par, eng).time_s)
-        n = b.size
-        t_dec, t_mix = t[:n].reshape(b.shape), t[n:].reshape(b.shape)
-        return t_dec, t_mix, phi, per_step, k
+        steps, mix = s.steps(b)
+        return s.times(step_cost(arch, system, steps, prec, par, eng).time_s, mix)
 
     if closed:
-        n_run = np.minimum(per_replica, seq_limit)
-        # in steps, a request waits for the running step (when others keep the replica busy), spends
-        # k steps in prefill and output_len − 1 decoding: the share of the running set that decodes
-        k0 = np.ceil(inp / np.maximum(budget_cap - np.ceil(n_run), 1.0))
-        wait = np.where(n_run > 1.0, 1.0, 0.0)
-        b = np.minimum(n_run * dec_steps / (dec_steps + k0 + wait), b_max)
-        b = np.where(outl > 1, b, 0.0)
+        pending = _pending(s)
+        return pending.finish(step_cost(arch, system, pending.steps, prec, par, eng).time_s)
+    b = np.minimum(s.per_replica * s.dec_steps * 1e-3, s.b_max)  # start low; iterate B = λ (L − 1) t_step(B)
+    for _ in range(OPEN_LOOP_ITERATIONS):
         t_dec, t_mix, phi, per_step, k = price(b)
         step = (1.0 - phi) * t_dec + phi * t_mix
-        # a lone request leaves the replica idle for its admission overhead between requests
-        idle = np.where(n_run <= 1.0, eng.request_overhead_s, 0.0)
-        steps_per_request = np.where(outl > 1, 1.0 / np.maximum(per_step, 1e-300), k)
-        rate = 1.0 / (steps_per_request * step + idle)  # requests per s per replica
-        rate = np.where(outl > 1, rate, n_run / (k * t_mix + eng.request_overhead_s))
-        saturated = np.zeros_like(rate)
-    else:
-        b = np.minimum(per_replica * dec_steps * 1e-3, b_max)  # start low; iterate B = λ (L − 1) t_step(B)
-        for _ in range(OPEN_LOOP_ITERATIONS):
-            t_dec, t_mix, phi, per_step, k = price(b)
-            step = (1.0 - phi) * t_dec + phi * t_mix
-            b = np.minimum(0.5 * b + 0.5 * per_replica * dec_steps * step, b_max)
-        t_dec, t_mix, phi, per_step, k = price(b)
-        step = (1.0 - phi) * t_dec + phi * t_mix
-        full_dec, full_mix, full_phi, _, _ = price(b_max)
-        capacity = b_max / dec_steps / ((1.0 - full_phi) * full_dec + full_phi * full_mix)  # requests/s at b_max
-        saturated = per_replica >= capacity * (1.0 - 1e-6)
-        rate = np.where(saturated, capacity, per_replica)
-    # a decoding sequence sees the other requests' prompt chunks on a share of its steps
-    others = np.where(closed, np.clip((per_replica - 1.0) / np.maximum(per_replica, 1.0), 0.0, 1.0), 1.0)
-    phi_seen = np.minimum(phi * others, 1.0)
-    tpot = np.where(outl > 1, (1.0 - phi_seen) * t_dec + phi_seen * t_mix, np.nan)
-    if closed:
-        e2e = per_replica / rate  # Little's law: every in-flight request is reissued when it finishes
-        # the arrival waits for the running step (or the admission overhead on an idle replica), then its
-        # k prompt chunks; requests beyond the running limit also wait their turn in the queue
-        queue = np.maximum(per_replica - n_run, 0.0) / rate
-        ttft = np.where(n_run > 1.0, step, eng.request_overhead_s) + k * t_mix + queue
-    else:
-        ttft = eng.request_overhead_s + step / 2.0 + k * t_mix
-        e2e = ttft + dec_steps * np.nan_to_num(tpot)
-        ttft = np.where(saturated, np.inf, ttft)
-        e2e = np.where(saturated, np.inf, e2e)
-    req_s = rate * replicas
-    return SteadyState(
-        output_tokens_per_s=req_s * outl, total_tokens_per_s=req_s * (inp + outl), request_throughput_per_s=req_s,
-        ttft_mean_s=ttft, tpot_mean_s=tpot, itl_mean_s=tpot, e2e_mean_s=e2e, decode_batch=b, step_s=step,
-        saturated=np.asarray(saturated, dtype=np.float64),
-        inputs={"model": arch.id, "hardware": system.id, "engine": eng.name, "replicas": replicas, "tp": par.tp,
-                "pp": par.pp, "ep": par.ep, "weight_dtype": prec.weight.name, "kv_dtype": prec.kv.name,
-                "mode": "closed-loop" if closed else "open-loop",
-                "max_num_seqs": np.asarray(max_num_seqs).tolist(),
-                "max_num_batched_tokens": np.asarray(max_num_batched_tokens).tolist()})
+        b = np.minimum(0.5 * b + 0.5 * s.per_replica * s.dec_steps * step, s.b_max)
+    t_dec, t_mix, phi, per_step, k = price(b)
+    step = (1.0 - phi) * t_dec + phi * t_mix
+    full_dec, full_mix, full_phi, _, _ = price(s.b_max)
+    capacity = s.b_max / s.dec_steps / ((1.0 - full_phi) * full_dec + full_phi * full_mix)  # requests/s at b_max
+    saturated = s.per_replica >= capacity * (1.0 - 1e-6)
+    rate = np.where(saturated, capacity, s.per_replica)
+    tpot = _tpot(s, phi, t_dec, t_mix)
+    ttft = s.overhead_s + step / 2.0 + k * t_mix
+    e2e = ttft + s.dec_steps * np.nan_to_num(tpot)
+    ttft = np.where(saturated, np.inf, ttft)
+    e2e = np.where(saturated, np.inf, e2e)
+    return _result(s, rate, ttft, tpot, e2e, b, step, saturated)
 
 
 def _stack(a: BatchStats, b: BatchStats) -> BatchStats:

@@ -31,15 +31,24 @@ def _planned_load(spec: PlanSpec) -> float:
     return float(t.concurrency if t.concurrency is not None else t.rate_per_s)
 
 
-def interp_rows(grid: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Row-wise linear interpolation of values(grid) at `at` (grids made non-decreasing; clamped at ends)."""
+def interp_weights(grid: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise linear interpolation of a function sampled on `grid` at `at` (grids made non-decreasing;
+    clamped at the ends): (rows, upper index, weight of the upper point) for :func:`interp_rows`."""
     x = np.maximum.accumulate(np.nan_to_num(grid, nan=0.0), axis=1)
     n = x.shape[1]
     j = np.clip((x <= at[:, None]).sum(axis=1), 1, n - 1)
     rows = np.arange(len(at))
     x0, x1 = x[rows, j - 1], x[rows, j]
-    y0, y1 = values[rows, j - 1], values[rows, j]
     w = np.clip(np.where(x1 > x0, (at - x0) / np.where(x1 > x0, x1 - x0, 1.0), 1.0), 0.0, 1.0)
+    return rows, j, w
+
+
+def interp_rows(grid: np.ndarray, values: np.ndarray, at: np.ndarray,
+                weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Row-wise linear interpolation of values(grid) at `at` (grids made non-decreasing; clamped at ends);
+    `weights` from :func:`interp_weights` when several value arrays share the grid."""
+    rows, j, w = weights if weights is not None else interp_weights(grid, at)
+    y0, y1 = values[rows, j - 1], values[rows, j]
     return y0 + w * (y1 - y0)
 
 
@@ -49,22 +58,35 @@ def _gpu_budget(spec: PlanSpec) -> float:
     return min(limits)
 
 
-def _fill_costs(df: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> None:
+def _cost_columns(df: pd.DataFrame | dict[str, Any], spec: PlanSpec, shape: WorkloadShape) -> dict[str, np.ndarray]:
     """Cost, throughput and energy columns from units, GPUs, prices and the planned load."""
     load = _planned_load(spec)
-    rate = df["rate_per_s"].to_numpy(float) if "rate_per_s" in df else np.full(len(df), load)
-    df["total_gpus"] = df["units"] * df["gpus_per_unit"]
-    df["cost_per_hour_usd"] = df["total_gpus"] * df["price_per_gpu_hour_usd"]
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(df[name], dtype=np.float64)
+
+    rate = col("rate_per_s") if "rate_per_s" in df else np.full(len(df["units"]), load)
+    total_gpus = np.asarray(df["units"]) * np.asarray(df["gpus_per_unit"])
+    cost = total_gpus * col("price_per_gpu_hour_usd")
     out_tok = rate * shape.output_len * shape.samples
-    df["output_tokens_per_s"] = out_tok
-    df["tokens_per_s_per_gpu"] = out_tok / df["total_gpus"].clip(lower=1)
-    df["tokens_per_s_per_user"] = 1.0 / df["tpot_s_p50"].where(df["tpot_s_p50"] > 0)
-    per_hour_out = out_tok * 3600.0
-    df["usd_per_m_output_tokens"] = df["cost_per_hour_usd"] / per_hour_out * 1e6
-    df["usd_per_m_input_tokens"] = df["cost_per_hour_usd"] / (rate * shape.input_len * 3600.0) * 1e6
-    tdp = np.array([(load_device(d).power.tdp_w if load_device(d).power else np.nan) for d in df["device"]])
-    df["joules_per_token"] = tdp * df["total_gpus"] / out_tok
-    df["headroom"] = df["max_load"] * df["units"] / load - 1.0
+    tpot = col("tpot_s_p50")
+    devices = np.asarray(df["device"], dtype=object)
+    watts = {d: (load_device(d).power.tdp_w if load_device(d).power else np.nan) for d in set(devices)}
+    tdp = np.array([watts[d] for d in devices], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"total_gpus": total_gpus, "cost_per_hour_usd": cost, "output_tokens_per_s": out_tok,
+                "tokens_per_s_per_gpu": out_tok / np.maximum(total_gpus, 1),
+                "tokens_per_s_per_user": 1.0 / np.where(tpot > 0, tpot, np.nan),
+                "usd_per_m_output_tokens": cost / (out_tok * 3600.0) * 1e6,
+                "usd_per_m_input_tokens": cost / (rate * shape.input_len * 3600.0) * 1e6,
+                "joules_per_token": tdp * total_gpus / out_tok,
+                "headroom": col("max_load") * np.asarray(df["units"]) / load - 1.0}
+
+
+def _fill_costs(df: pd.DataFrame, spec: PlanSpec, shape: WorkloadShape) -> None:
+    """Write :func:`_cost_columns` into `df`."""
+    for name, value in _cost_columns(df, spec, shape).items():
+        df[name] = value
 
 
 def screened_table(spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
@@ -75,30 +97,30 @@ def screened_table(spec: PlanSpec, shape: WorkloadShape) -> pd.DataFrame:
     max_load = scr.max_load
     fits = max_load > 0
     units = np.maximum(np.ceil(load / np.where(fits, max_load, 1.0) - 1e-9), 1).astype(int)
-    df["units"] = units
-    df["max_load"] = max_load
-    df["screen_capacity_rate"] = scr.capacity
-    df["uncertainty_rel"] = scr.uncertainty_rel
+    cols: dict[str, Any] = {"units": units, "max_load": max_load, "screen_capacity_rate": scr.capacity,
+                            "uncertainty_rel": scr.uncertainty_rel}
     per_unit = load / units
+    weights = interp_weights(scr.load, per_unit)
     for k, v in scr.est.items():
-        df[k] = np.where(fits, interp_rows(scr.load, v, per_unit), np.nan)
+        cols[k] = np.where(fits, interp_rows(scr.load, v, per_unit, weights), np.nan)
     if spec.traffic.concurrency is not None:
-        df["rate_per_s"] = np.where(fits, interp_rows(scr.load, scr.rate, per_unit) * units, np.nan)
+        cols["rate_per_s"] = np.where(fits, interp_rows(scr.load, scr.rate, per_unit, weights) * units, np.nan)
     else:
-        df["rate_per_s"] = load
-    df["screen_reason"] = scr.reason
-    _fill_costs(df, spec, shape)
+        cols["rate_per_s"] = np.full(len(df), float(load))
+    cols["screen_reason"] = scr.reason.astype(str)
+    cols.update(_cost_columns({**cols, **{c: df[c].to_numpy() for c in ("gpus_per_unit", "price_per_gpu_hour_usd",
+                                                                        "device")}}, spec, shape))
     budget = _gpu_budget(spec)
-    reason = df["screen_reason"].astype(str).to_numpy(object)
-    over = fits & (df["total_gpus"].to_numpy() > budget)
-    reason[over] = [f"over the GPU budget: needs {g} GPUs > {budget:g}" for g in df["total_gpus"][over]]
-    df["reason"] = reason
-    df["verified"] = "screened"
-    df["feasible"] = df["reason"] == ""
+    reason = np.array(cols["screen_reason"], dtype=object)
+    over = fits & (cols["total_gpus"] > budget)
+    reason[over] = [f"over the GPU budget: needs {g} GPUs > {budget:g}" for g in cols["total_gpus"][over]]
+    cols["reason"] = reason
+    cols["verified"] = np.full(len(df), "screened", dtype=object)
+    cols["feasible"] = reason == ""
     for col in ("sim_max_load_per_unit", "slo_attainment", "sim_requests", *(f"{m}_p99_ci_{e}" for m in
                 ("ttft_s", "tpot_s", "e2e_s") for e in ("low", "high"))):
-        df[col] = np.nan
-    return df
+        cols[col] = np.full(len(df), np.nan)
+    return pd.concat([df, pd.DataFrame(cols, index=df.index)], axis=1)
 
 
 def _select(df: pd.DataFrame, spec: PlanSpec, top_k: int) -> list[int]:
@@ -138,6 +160,9 @@ def plan(spec: str | Path | dict | PlanSpec, *, backend: str = "local", workers:
     cache = None if cache_dir is False else str(Path(cache_dir) if cache_dir else default_cache_dir())
     data = spec.model_dump(mode="json")
     load = _planned_load(spec)
+    # longest simulations first (the final one simulates every replica), so no worker idles at the end
+    picks = sorted(picks, key=lambda i: -float(df.at[i, "units"] * max(df.at[i, "prefill_workers"]
+                                                                        + df.at[i, "decode_workers"], 1)))
     tasks = [(data, {c: _plain(df.at[i, c]) for c in (*CONFIG_COLUMNS, "config_id")}, load,
               float(df.at[i, "max_load"]), cache) for i in picks]
     interrupted = False

@@ -42,27 +42,45 @@ def enumerate_candidates(spec: PlanSpec) -> pd.DataFrame:
     """Every configuration of the search space (one row each); `gpus_per_unit` is the GPUs of one replica
     (aggregated) or one xPyD unit (disaggregated)."""
     s = spec.search
-    devices = [load_device(d).id for d in spec.candidates.devices]
-    rows = []
-    for dev, tp, pp, ep, mode, w, kv, eng, seqs, budget, prefix, spec_on in itertools.product(
-            dict.fromkeys(devices), s.tp, s.pp, s.ep, s.disaggregation, s.weight_dtype, s.kv_dtype, s.engine,
-            s.max_num_seqs, s.max_num_batched_tokens, s.prefix_caching, s.speculative):
-        if ep > tp:
-            continue
+    devices = list(dict.fromkeys(load_device(d).id for d in spec.candidates.devices))
+    modes = {}
+    for mode in s.disaggregation:
         x, y = parse_disagg(mode)
-        workers = (x + y) if x else 1
-        rows.append({"device": dev, "tp": tp, "pp": pp, "ep": ep, "mode": "aggregated" if not x else f"{x}p{y}d",
-                     "prefill_workers": x, "decode_workers": y, "weight_dtype": w, "kv_dtype": kv, "engine": eng,
-                     "max_num_seqs": seqs, "max_num_batched_tokens": budget, "prefix_caching": bool(prefix),
-                     "speculative": bool(spec_on), "gpus_per_unit": workers * tp * pp})
-    df = pd.DataFrame(rows, columns=[*CONFIG_COLUMNS, "gpus_per_unit"])
-    df["price_per_gpu_hour_usd"] = [price_per_hour(spec, d)[0] for d in df["device"]]
-    df["price_source"] = [price_per_hour(spec, d)[1] for d in df["device"]]
-    df["config_id"] = [config_hash(r) for r in df[list(CONFIG_COLUMNS)].to_dict("records")]
-    return df
+        modes[mode] = ("aggregated" if not x else f"{x}p{y}d", x, y, (x + y) if x else 1)
+    combos = [c for c in itertools.product(devices, s.tp, s.pp, s.ep, s.disaggregation, s.weight_dtype, s.kv_dtype,
+                                           s.engine, s.max_num_seqs, s.max_num_batched_tokens,
+                                           [bool(p) for p in s.prefix_caching], [bool(v) for v in s.speculative])
+              if c[3] <= c[1]]  # ep <= tp
+    names = ("device", "tp", "pp", "ep", "mode", "weight_dtype", "kv_dtype", "engine", "max_num_seqs",
+             "max_num_batched_tokens", "prefix_caching", "speculative")
+    columns: dict[str, list] = {k: list(v) for k, v in zip(names, zip(*combos, strict=True), strict=True)} \
+        if combos else {k: [] for k in names}
+    unit = [modes[m] for m in columns["mode"]]
+    columns["mode"] = [u[0] for u in unit]
+    columns["prefill_workers"] = [u[1] for u in unit]
+    columns["decode_workers"] = [u[2] for u in unit]
+    columns["gpus_per_unit"] = [u[3] * tp * pp for u, tp, pp in zip(unit, columns["tp"], columns["pp"], strict=True)]
+    columns = {c: columns[c] for c in (*CONFIG_COLUMNS, "gpus_per_unit")}
+    prices = {d: price_per_hour(spec, d) for d in devices}
+    columns["price_per_gpu_hour_usd"] = [prices[d][0] for d in columns["device"]]
+    columns["price_source"] = [prices[d][1] for d in columns["device"]]
+    columns["config_id"] = config_hashes(columns)
+    return pd.DataFrame(columns)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def config_hash(config: dict[str, Any]) -> str:
     """Short stable hash of a configuration (the simulation cache key adds workload and rate)."""
-    text = json.dumps({k: config[k] for k in CONFIG_COLUMNS}, sort_keys=True, default=str)
+    text = _ENCODER.encode({k: config[k] for k in CONFIG_COLUMNS})
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def config_hashes(columns: dict[str, list]) -> list[str]:
+    """:func:`config_hash` of every row of `columns` (the same JSON text, each distinct value encoded once)."""
+    keys = sorted(CONFIG_COLUMNS)
+    encoded = {k: {(t, v): _ENCODER.encode(v) for t, v in dict.fromkeys((type(v), v) for v in columns[k])}
+               for k in keys}
+    parts = [[f'"{k}": ' + encoded[k][type(v), v] for v in columns[k]] for k in keys]
+    return [hashlib.sha256(("{" + ", ".join(row) + "}").encode()).hexdigest()[:12] for row in zip(*parts, strict=True)]

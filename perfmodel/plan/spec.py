@@ -152,7 +152,11 @@ class VerifySpec(_Frozen):
     requests: PositiveInt = 2000
     """Requests in the final simulation of each verified deployment at the planned rate."""
     bisect_requests: PositiveInt = 500
+    """Requests in each one-unit simulation of the search for the largest per-unit load."""
     bisect_steps: PositiveInt = 6
+    """Most simulations that narrow the bracket on the per-unit load once one is found."""
+    bisect_tolerance: PositiveFloat = 0.1
+    """The search stops once it has decided the unit count and the bracket is narrower than this × its low end."""
     seed: int = 0
     bootstrap: int = Field(default=200, ge=0)
     """Resamples for the confidence intervals of the simulated percentiles (0: none)."""

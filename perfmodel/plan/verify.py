@@ -18,8 +18,10 @@ from perfmodel.plan.spec import PlanSpec
 from perfmodel.sim import simulate
 from perfmodel.specs.loader import is_file
 
-GROW_STEPS = 2
-"""Doublings of the load above the screen's estimate when the simulation still meets the SLOs there."""
+BRACKET_FACTOR = 2.0
+"""Step of the search for a load bracket (one load that meets the SLOs, one that misses) around the screen."""
+BRACKET_STEPS = 3
+"""Most steps of BRACKET_FACTOR up (the screen was pessimistic) or down (optimistic) before giving up."""
 EXTRA_UNITS = 2
 """Units added, one at a time, when the whole deployment misses at the bisected per-unit load."""
 
@@ -93,50 +95,108 @@ def miss(spec: PlanSpec, m: dict[str, Any]) -> tuple[float, str]:
     return worst, "; ".join(notes)
 
 
+def _units(planned: float, per_unit: float) -> int:
+    return max(math.ceil(planned / per_unit - 1e-9), 1)
+
+
+def search_unit_load(unit_ok, start: float, planned: float, *, steps: int, tolerance: float,
+                     integer: bool = False) -> tuple[float, float, list[float]]:
+    """Largest per-unit load meeting the SLOs, bracketed from the screen's estimate `start`.
+
+    `unit_ok(load) -> bool` simulates one unit. Returns (lo, hi, tried): lo the largest load that met the
+    SLOs (0 if none did), hi the smallest that missed (inf if none did). The bracket comes from `start`,
+    then the planned per-unit loads planned/u (u units), then the bracket's middle: up to `steps` simulations
+    after the bracket, stopping early once it decides the unit count and is narrower than `tolerance` × lo.
+    `integer`: loads are whole numbers (requests in flight)."""
+    tried: list[float] = []
+
+    def ok(load: float) -> bool:
+        tried.append(load)
+        return unit_ok(load)
+
+    def snap(x: float) -> float:
+        return float(max(int(x), 1)) if integer else x
+
+    lo, hi = 0.0, math.inf
+    # first the per-unit load of the screen's unit count: it decides whether that many units suffice
+    x = snap(planned / _units(planned, start))
+    if ok(x):
+        lo = x
+        for _ in range(BRACKET_STEPS):
+            # up to the load of one unit fewer, or (one unit already) BRACKET_FACTOR above the screen
+            units = _units(planned, lo)
+            y = snap(min(lo * BRACKET_FACTOR, planned / (units - 1)) if units > 1 else
+                     max(start, lo) * BRACKET_FACTOR)
+            if y <= lo:
+                break
+            if ok(y):
+                lo = y
+            else:
+                hi = y
+                break
+    else:
+        hi = x
+        for _ in range(BRACKET_STEPS):
+            y = snap(hi / BRACKET_FACTOR)
+            if y >= hi:
+                break
+            if ok(y):
+                lo = y
+                break
+            hi = y
+    if lo <= 0 or math.isinf(hi):
+        return lo, hi, tried
+    for _ in range(steps):
+        units = _units(planned, lo)
+        fewest = math.floor(planned / hi) + 1  # every load below hi needs at least this many units
+        if units <= fewest and hi - lo <= tolerance * lo:
+            break
+        # undecided: the per-unit load of the unit count nearest the bracket's middle; else the middle
+        aim = min(max(math.ceil(planned / ((lo + hi) / 2.0)), fewest), units - 1)
+        mid = snap(planned / aim) if units > fewest else hi
+        if not lo < mid < hi:
+            mid = snap((lo + hi) / 2.0)
+            if not lo < mid < hi:
+                break
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi, tried
+
+
 def verify_config(spec_data: dict[str, Any], config: dict[str, Any], planned_load: float, screen_load: float,
                   cache_dir: str | None) -> dict[str, Any]:
-    """Bisect the largest per-unit load that meets the SLOs, size the deployment, simulate it at the planned
-    load. Pure function of its arguments (seeded); runs in a worker process or as a Ray task."""
+    """Find the largest per-unit load that meets the SLOs (:func:`search_unit_load`, from the screen's
+    estimate), size the deployment, simulate it at the planned load. Pure function of its arguments
+    (seeded); runs in a worker process or as a Ray task."""
     from perfmodel.plan.spec import load_plan_spec
 
     spec = load_plan_spec(spec_data)
     v = spec.verify
     cache = Path(cache_dir) if cache_dir else None
     closed = spec.traffic.concurrency is not None
+    last = {"worst": math.inf, "note": "no simulation ran"}
+    misses: dict[float, tuple[float, str]] = {}
 
-    def unit_ok(load: float) -> tuple[bool, float, str]:
+    def unit_ok(load: float) -> bool:
         sc = build_scenario(spec, config, 1, load, v.bisect_requests, v.seed)
-        m = cached_measure(sc, 0, cache)
-        worst, note = miss(spec, m)
-        return worst <= 1.0, worst, note
+        worst, note = miss(spec, cached_measure(sc, 0, cache))
+        if worst > 1.0:
+            misses[load] = (worst, note)
+        return worst <= 1.0
 
     try:
-        hi = max(screen_load, 1.0 if closed else 1e-3) * 1.5
-        lo, lo_ok = 0.0, False
-        ok, worst, note = unit_ok(hi)
-        grow = 0
-        while ok and grow < GROW_STEPS:  # the screen was pessimistic: look higher before bisecting
-            lo, lo_ok, grow = hi, True, grow + 1
-            hi *= 2.0
-            ok, worst, note = unit_ok(hi)
-        if ok:
-            lo, lo_ok = hi, True
-        else:
-            for _ in range(v.bisect_steps):
-                mid = (lo + hi) / 2.0
-                if closed:
-                    mid = float(max(int(mid), 1))
-                ok, w, n = unit_ok(mid)
-                if ok:
-                    lo, lo_ok = mid, True
-                else:
-                    hi, worst, note = mid, w, n
-                if closed and hi - lo <= 1.0:
-                    break
-        if not lo_ok:
+        start = max(screen_load, 1.0 if closed else 1e-3)
+        lo, hi, _ = search_unit_load(unit_ok, start, planned_load, steps=v.bisect_steps,
+                                     tolerance=v.bisect_tolerance, integer=closed)
+        if hi in misses:
+            last["worst"], last["note"] = misses[hi]
+        if lo <= 0:
             return {"verified": True, "feasible": False, "sim_max_load_per_unit": 0.0,
-                    "reason": f"SLO miss in simulation at every load tried: {note}", "closest_ratio": worst}
-        units = max(math.ceil(planned_load / lo - 1e-9), 1)
+                    "reason": f"SLO miss in simulation at every load tried: {last['note']}",
+                    "closest_ratio": last["worst"]}
+        units = _units(planned_load, lo)
         for extra in range(EXTRA_UNITS + 1):
             sc = build_scenario(spec, config, units + extra, planned_load, v.requests, v.seed)
             m = cached_measure(sc, v.bootstrap, cache)
