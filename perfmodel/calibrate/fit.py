@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
 
-from perfmodel.calibrate.data import study_of
+from perfmodel.calibrate.data import KERNEL_ENGINE, study_of
 from perfmodel.calibrate.params import (
     ENGINE_FIELDS,
     ENGINE_PARAMS,
@@ -19,6 +19,7 @@ from perfmodel.calibrate.params import (
     apply,
     build_params,
     engine_prior,
+    fitted_fields,
 )
 from perfmodel.calibrate.predict import predict
 from perfmodel.cost.engine import EngineProfile, engine_files, load_engine
@@ -196,6 +197,39 @@ def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
     return out
 
 
+def generic_profile(result: FitResult) -> EngineProfile:
+    """The `generic` profile a fit gives: the mean of the current profiles it fitted (at least one of their own
+    fields freed by rows), or of every current profile at its priors when it fitted none.
+
+    `calibrate-engines` ships this; cross-validation predicts an engine a fold has no rows of with it.
+    """
+    current = current_profiles(result)
+    own = fitted_fields(result.params)
+    fitted = {name: engine for name, engine in current.items() if own.get(f"engine:{name}")}
+    return generic_engine(fitted or current)
+
+
+def held_out_engines(result: FitResult, names: Iterable[str]) -> dict[str, EngineProfile]:
+    """The profiles that predict rows of `names` a fit never saw.
+
+    An engine the fit had rows of keeps its fitted profile. One it had none of gets the fit's generic profile,
+    what the project ships for an engine without data, not its hand-set priors; the isolated-kernel profile
+    (`kernels`) keeps its priors with the fitted global physics, as it ships.
+    """
+    shared = {p.name: p.to_value(v) for p, v in zip(result.params, result.values, strict=True) if p.scope == "global"}
+    generic = None
+    out = {}
+    for name in sorted(set(names)):
+        if name in result.engines:
+            out[name] = result.engines[name]
+        elif name == KERNEL_ENGINE:
+            out[name] = prior_engine(name).model_copy(update=shared)
+        else:
+            generic = generic or generic_profile(result)
+            out[name] = generic
+    return out
+
+
 def shipped_start(table: pd.DataFrame) -> dict[str, float]:
     """Every parameter a fit of `table` could free, at the shipped profiles' and devices' fitted values.
 
@@ -222,9 +256,9 @@ def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = Non
     """Leave-one-group-out predictions: each group is predicted by a fit that never saw it.
 
     Each held-out fit starts from `full` (or `x0`). A held-out device falls back to its published hints
-    or kind defaults; a held-out engine is predicted with the generic profile of the engines that remain
-    (what an unknown engine gets); an engine left without rows keeps its priors.
-    `progress(done, total)` is called after each held-out group.
+    or kind defaults; an engine left without rows (a held-out engine, or the only source of one) is predicted
+    with the generic profile of the fold's fitted engines (what an engine without data gets, see
+    :func:`held_out_engines`). `progress(done, total)` is called after each held-out group.
     """
     column = GROUP_COLUMNS[by]
     keys = table[column] if column in table.columns else table["source"].map(study_of)
@@ -239,11 +273,7 @@ def cross_validate(table: pd.DataFrame, by: str, *, full: FitResult | None = Non
         if train.empty:
             continue
         result = fit(train, x0=warm, max_nfev=max_nfev)
-        unseen = generic_engine(current_profiles(result)) if by == "engine" else None
-        shared = {p.name: p.to_value(v) for p, v in zip(result.params, result.values, strict=True)
-                  if p.scope == "global"}
-        engines = {name: result.engines.get(name) or unseen or prior_engine(name).model_copy(update=shared)
-                   for name in set(table.loc[test, "engine"])}
+        engines = held_out_engines(result, table.loc[test, "engine"])
         devices = {d: result.devices.get(d) or prior_device(d) for d in set(table.loc[test, "hardware"])}
         held_out[test] = predict(table[test], engines, devices)
     return held_out

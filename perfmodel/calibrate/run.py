@@ -14,7 +14,7 @@ from perfmodel.calibrate.fit import (
     cross_validate,
     current_profiles,
     fit,
-    generic_engine,
+    generic_profile,
     prior_predictions,
 )
 from perfmodel.calibrate.predict import predict
@@ -89,7 +89,7 @@ def calibrate_engines(paths: Sequence[str | Path], *, engines_dir: Path, calibra
     result.extras["rows_by_engine"] = table.groupby("engine").size().to_dict()
     result.extras["hardware_by_engine"] = {e: sorted(set(part["hardware"])) for e, part in table.groupby("engine")}
     current = current_profiles(result)
-    result.engines["generic"] = generic_engine(current)
+    result.engines["generic"] = generic_profile(result)
     bands = None
     if with_cv:
         held = {by: cross_validate(table, by, full=result, max_nfev=CV_MAX_NFEV) for by in CV_FOLDS}
