@@ -38,20 +38,31 @@ def main() -> None:
     if args.requests:
         spec = spec.model_copy(update={"verify": spec.verify.model_copy(update={"requests": args.requests})})
     timings = {}
-    for backend in ("local", "ray") if args.ray else ("local",):
+
+    def timed(label: str, backend: str) -> None:
         t = time.perf_counter()
         p = pm.plan(spec, backend=backend, workers=args.workers, cache_dir=False)
-        timings[backend] = time.perf_counter() - t
-        print(f"{backend}: {p.stats['candidates']} candidates, {p.stats['verified']} simulated "
-              f"({spec.verify.requests} requests each at the planned rate) in {timings[backend]:.1f} s "
+        timings[label] = time.perf_counter() - t
+        print(f"{label}: {p.stats['candidates']} candidates, {p.stats['verified']} simulated "
+              f"({spec.verify.requests} requests each at the planned rate) in {timings[label]:.1f} s "
               f"(load average now {os.getloadavg()[0]:.2f})")
         best = p.best
         if best is not None:
             print(f"  best: {int(best['total_gpus'])} x {best['device']} {best['mode']} tp={best['tp']} "
                   f"${best['cost_per_hour_usd']:.2f}/h")
-    if "ray" in timings:
-        print(f"Ray overhead vs process pool: {timings['ray'] / timings['local'] - 1:+.0%}")
 
+    timed("local", "local")
+    if args.ray:
+        timed("ray, instance started by the plan", "ray")
+        import ray
+
+        ray.init(num_cpus=args.workers, log_to_driver=False, include_dashboard=False)
+        timed("ray, warm-up on a running instance", "ray")
+        timed("ray, running instance", "ray")
+        ray.shutdown()
+        for label in ("ray, instance started by the plan", "ray, running instance"):
+            print(f"Ray overhead vs process pool ({label.removeprefix('ray, ')}): "
+                  f"{timings[label] / timings['local'] - 1:+.0%}")
 
 if __name__ == "__main__":
     main()
