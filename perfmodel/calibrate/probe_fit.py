@@ -118,7 +118,7 @@ class ProbeFit:
 def fit_bundle(bundle: Bundle, stat: str = "median") -> ProbeFit:
     """Fit every curve the bundle has samples for, on each sample's median (or minimum) seconds."""
     if stat not in STATS:
-        raise PerfModelError(f"unknown statistic '{stat}'; use {' or '.join(STATS)}")
+        raise PerfModelError(f"unknown statistic '{stat}'; use {', '.join(STATS)}")
     gemm = fit_gemm(bundle.samples("gemm"), stat)
     dispatch = {str(s.params["op"]): s.seconds(stat) for s in bundle.samples("overhead", "dispatch")}
     stream = fit_stream(bundle.samples("memory"), stat)
@@ -254,7 +254,7 @@ class ProbeCalibration:
 
 def calibrate_bundle(bundle_path: str | Path, hardware: str | Device | None = None, *, device_id: str | None = None,
                      reference_dtype: str | None = None, engine_base: str = "hf-transformers",
-                     engine_name: str | None = None, stat: str = "min") -> ProbeCalibration:
+                     engine_name: str | None = None, stat: str = "median") -> ProbeCalibration:
     """Fit `bundle_path` onto a base device (catalog id, YAML path, or this CPU detected when None)."""
     bundle = load_bundle(bundle_path)
     if hardware is None:

@@ -125,8 +125,9 @@ def calibrate_command(
     reference_dtype: Annotated[str | None, typer.Option(
         "--reference-dtype", help="dtype whose efficiency becomes the device's (default: fp32 on CPUs, bf16 elsewhere)")
     ] = None,
-    stat: Annotated[str, typer.Option("--stat", help="Fit each point's min (least disturbed) or median seconds")]
-    = "min",
+    stat: Annotated[str, typer.Option("--stat", help="Fit each point's median, p25 (lower quartile) or min "
+                                                     "(least disturbed) seconds")]
+    = "median",
     device_id: Annotated[str | None, typer.Option("--id", help="Id of the calibrated device")] = None,
 ) -> None:
     """Fit a probe bundle into a calibrated device YAML and the engine profile fitted with it.

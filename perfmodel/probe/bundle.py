@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from perfmodel.errors import SpecError
@@ -53,8 +54,13 @@ class Sample(BaseModel):
                    p90_s=timing.p90_s)
 
     def seconds(self, stat: str = "median") -> float:
-        """Per-call seconds by `stat`: `median`, or `min` (the least disturbed sample on a shared machine)."""
-        return self.median_s if stat == "median" else float(min(self.times_s))
+        """Per-call seconds by `stat`: `median`, `p25` (the lower quartile of the samples) or `min` (the
+        least disturbed sample on a shared machine)."""
+        if stat == "median":
+            return self.median_s
+        if stat == "p25":
+            return float(np.quantile(self.times_s, 0.25))
+        return float(min(self.times_s))
 
     @property
     def flops_per_s(self) -> float:

@@ -138,7 +138,7 @@ class FrameworkFit:
                 f"layer {self.layer_s * 1e6:.3g} µs, sequence {self.sequence_s * 1e6:.3g} µs")
 
 
-STATS = ("median", "min")
+STATS = ("min", "p25", "median")
 
 
 def _arrays(samples: list[Sample], stat: str = "median") -> tuple[np.ndarray, np.ndarray, np.ndarray]:

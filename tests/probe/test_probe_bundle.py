@@ -48,3 +48,12 @@ def test_missing_field_names_the_field(tmp_path) -> None:
         load_bundle(path)
     with pytest.raises(SpecError, match="cannot read"):
         load_bundle(tmp_path / "missing.json")
+
+
+def test_sample_statistics_by_hand() -> None:
+    # five samples 1..5 ms: min 1, lower quartile (linear interpolation at position 1) 2, median 3
+    s = Sample(kernel="k", params={}, flops=0.0, bytes=0.0, inner=1, times_s=[5e-3, 1e-3, 4e-3, 2e-3, 3e-3],
+               median_s=3e-3, p10_s=1.4e-3, p90_s=4.6e-3)
+    assert s.seconds("min") == pytest.approx(1e-3)
+    assert s.seconds("p25") == pytest.approx(2e-3)
+    assert s.seconds("median") == pytest.approx(3e-3)
