@@ -38,6 +38,8 @@ class Op:
     seqs: FloatArray | float = 1.0  # sequences in the step (attention), for measured attention rates
     kv_tokens: FloatArray | float = 0.0  # cached plus new tokens attention reads, summed over sequences
     elements: FloatArray | float = 0.0  # elements an elementwise op touches, for measured per-element costs
+    fresh_bytes: FloatArray | float = 0.0  # bytes of each large output tensor an eager framework allocates
+    fresh_count: float = 0.0  # how many tensors of `fresh_bytes` it allocates per invocation
 
 
 def kv_heads_per_device(model: ModelArch, tp: int) -> float:
@@ -59,12 +61,16 @@ def distinct_experts(num_experts: int, experts_per_token: int, tokens: FloatArra
 
 
 def _gemm(name: str, count: float, tokens: FloatArray, n_in: float, n_out: float,
-          prec: Precision, weight_elements: float | None = None, weight_bytes_per_element: float | None = None) -> Op:
+          prec: Precision, weight_elements: float | None = None, weight_bytes_per_element: float | None = None,
+          outputs: tuple[float, float] = (0.0, 0.0)) -> Op:
+    """`outputs`: (width, how many) of the separate output tensors an eager framework writes."""
     w_elems = n_in * n_out if weight_elements is None else weight_elements
     flops = 2.0 * tokens * w_elems
     weight_bytes = w_elems * (prec.weight.bytes if weight_bytes_per_element is None else weight_bytes_per_element)
     nbytes = weight_bytes + tokens * (n_in + n_out) * prec.act.bytes
-    return Op(name, GEMM, count, flops, nbytes, rows=tokens, weight_bytes=weight_bytes, n_in=n_in)
+    width, n_out_tensors = outputs
+    return Op(name, GEMM, count, flops, nbytes, rows=tokens, weight_bytes=weight_bytes, n_in=n_in,
+              fresh_bytes=tokens * width * prec.act.bytes, fresh_count=n_out_tensors)
 
 
 # Elementwise work per element (FLOPs) and memory passes (tensors of the activation dtype read or written).
@@ -82,12 +88,22 @@ SAMPLING_FLOPS = 5.0
 """Sampling per logit: temperature, max, exp, sum and compare."""
 SAMPLING_BYTES = 8.0
 """Sampling per logit: the fp32 logit read and written once."""
+# Tensors an eager framework (Hugging Face transformers on PyTorch) allocates per call, each the size of
+# the op's output: a residual add and an RMSNorm as written in Python (add, square, normalise, scale);
+# a rotary embedding (q·cos, rotate-half, ·sin, sum); the attention output and its transposed copy; the
+# gated activation (activation, product). They matter where fresh memory is costly (see `fresh_bytes`).
+NORM_TENSORS = 4.0
+ROPE_TENSORS = 4.0
+ATTENTION_TENSORS = 2.0
+ACTIVATION_TENSORS_GATED = 2.0
 
 
 def _elementwise(name: str, count: float, elements: FloatArray, flops_per_element: float,
-                 bytes_per_element: float, in_layers: bool = True) -> Op:
+                 bytes_per_element: float, in_layers: bool = True, outputs: tuple[FloatArray, float] = (0.0, 0.0)
+                 ) -> Op:
+    """`outputs`: (bytes, how many) of the output-sized tensors an eager framework allocates."""
     return Op(name, ELEMENTWISE, count, flops_per_element * elements, bytes_per_element * elements,
-              in_layers=in_layers, elements=elements)
+              in_layers=in_layers, elements=elements, fresh_bytes=outputs[0], fresh_count=outputs[1])
 
 
 def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism) -> list[Op]:
@@ -96,7 +112,7 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
     nq = model.num_heads / tp
     ab, kvb = prec.act.bytes, prec.kv.bytes
     L = float(model.num_layers)
-    ops = [_elementwise("attn_norm", L, T * h, NORM_FLOPS, NORM_PASSES * ab)]
+    ops = [_elementwise("attn_norm", L, T * h, NORM_FLOPS, NORM_PASSES * ab, outputs=(T * h * ab, NORM_TENSORS))]
     if model.mla:
         m = model.mla
         qk = m.qk_nope_head_dim + m.qk_rope_head_dim
@@ -108,10 +124,11 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
     else:
         nkv = kv_heads_per_device(model, tp)
         d = model.dim_per_head
-        ops.append(_gemm("qkv_proj", L, T, h, (nq + 2.0 * nkv) * d, prec))
+        ops.append(_gemm("qkv_proj", L, T, h, (nq + 2.0 * nkv) * d, prec, outputs=(nq * d, 1.0)))
         rope_heads, rope_dim = nq + nkv, d
     if model.position_embedding == "rope":
-        ops.append(_elementwise("rope", L, T * rope_heads * rope_dim, ROPE_FLOPS, ROPE_PASSES * ab))
+        ops.append(_elementwise("rope", L, T * rope_heads * rope_dim, ROPE_FLOPS, ROPE_PASSES * ab,
+                                outputs=(T * nq * rope_dim * ab, ROPE_TENSORS)))
 
     kv_elem = kv_elements_per_token_per_layer_per_device(model, tp)
     q_out_elems = nq * (model.qk_head_dim + model.v_head_dim)
@@ -126,7 +143,8 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
     def attention(name: str, count: float, pairs: FloatArray, kv_read: FloatArray) -> Op:
         kv = (kv_read + T) * kv_elem * kvb
         return Op(name, ATTENTION, count, flops_per_pair * pairs, kv + T * q_out_elems * ab, rows=T, kv_bytes=kv,
-                  kv_group=group, seqs=s.num_seqs, kv_tokens=kv_read + T)
+                  kv_group=group, seqs=s.num_seqs, kv_tokens=kv_read + T,
+                  fresh_bytes=T * nq * model.v_head_dim * ab, fresh_count=ATTENTION_TENSORS)
 
     group = 1.0 if model.mla else nq / kv_heads_per_device(model, tp)
 
@@ -135,7 +153,7 @@ def attention_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Paralle
         ops.append(attention("attention", L - n_window, s.attn_pairs, s.kv_read_tokens))
     if n_window > 0:
         ops.append(attention("attention_window", n_window, s.attn_pairs_window, s.kv_read_tokens_window))
-    ops.append(_gemm("o_proj", L, T, nq * model.v_head_dim, h, prec))
+    ops.append(_gemm("o_proj", L, T, nq * model.v_head_dim, h, prec, outputs=(h, 1.0)))
     return ops
 
 
@@ -145,13 +163,16 @@ def mlp_ops(model: ModelArch, s: BatchStats, prec: Precision, par: Parallelism) 
     mats = model.mlp_matrices
     ops: list[Op] = []
     if not model.parallel_attention:
-        ops.append(_elementwise("mlp_norm", float(model.num_layers), T * h, NORM_FLOPS, NORM_PASSES * ab))
+        ops.append(_elementwise("mlp_norm", float(model.num_layers), T * h, NORM_FLOPS, NORM_PASSES * ab,
+                                outputs=(T * h * ab, NORM_TENSORS)))
     n_dense = float(model.num_dense_mlp_layers)
     if n_dense > 0:
         f = model.intermediate_size / tp
-        ops.append(_gemm("mlp_up", n_dense, T, h, (mats - 1) * f, prec))
-        ops.append(_elementwise("mlp_act", n_dense, T * f, ACTIVATION_FLOPS, (mats * ab)))
-        ops.append(_gemm("mlp_down", n_dense, T, f, h, prec))
+        ops.append(_gemm("mlp_up", n_dense, T, h, (mats - 1) * f, prec, outputs=(f, mats - 1.0)))
+        act_tensors = ACTIVATION_TENSORS_GATED if mats == 3 else 1.0
+        ops.append(_elementwise("mlp_act", n_dense, T * f, ACTIVATION_FLOPS, (mats * ab),
+                                outputs=(T * f * ab, act_tensors)))
+        ops.append(_gemm("mlp_down", n_dense, T, f, h, prec, outputs=(h, 1.0)))
     if model.moe:
         moe = model.moe
         n_moe = float(model.num_moe_layers)

@@ -79,8 +79,19 @@ class SkinnyGemmTable:
 
     @classmethod
     def from_device(cls, device: Device, family: str) -> SkinnyGemmTable | None:
+        """The layers' table: the eager `gemm_weight_gb_s`, else the GEMM benchmark's skinny rows."""
         full = (_calib_extra(device, "gemm_weight_gb_s") or {}).get(family)
         by_k = full or (_calib_extra(device, "gemm_skinny_weight_gb_s") or {}).get(family)
+        return cls.of(by_k, full=bool(full))
+
+    @classmethod
+    def lm_head_from_device(cls, device: Device, family: str) -> SkinnyGemmTable | None:
+        """The output projection's own table (`lm_head_weight_gb_s`: vocabulary-wide weights), if measured."""
+        return cls.of((_calib_extra(device, "lm_head_weight_gb_s") or {}).get(family), full=True)
+
+    @classmethod
+    def of(cls, by_k: dict | None, *, full: bool) -> SkinnyGemmTable | None:
+        """A table from {"k<in>": {rows: GB/s}}; `full` tables apply to every row count."""
         if not by_k:
             return None
         ks = sorted(by_k, key=lambda key: float(str(key).lstrip("k")))
@@ -124,6 +135,9 @@ class EagerTables:
     prefill: MeasuredGrid | None
     decode: MeasuredGrid | None
     elementwise_s: dict[str, float]
+    fresh_s_per_byte: float = 0.0
+    """Extra cost of writing freshly mapped memory (page faults), for tensors of `fresh_min_bytes` or more."""
+    fresh_min_bytes: float = float("inf")
 
     @classmethod
     def from_device(cls, device: Device) -> EagerTables | None:
@@ -132,8 +146,17 @@ class EagerTables:
             return None
         elem = {k: float(v) * 1e-9 for k, v in (eager.get("elementwise_ns_per_element") or {}).items()
                 if isinstance(v, int | float) and v > 0}
+        fresh = eager.get("fresh_allocation") or {}
         return cls(MeasuredGrid.of(eager.get("attention_prefill_gflops"), 1e9),
-                   MeasuredGrid.of(eager.get("attention_decode_kv_gb_s"), 1e9), elem)
+                   MeasuredGrid.of(eager.get("attention_decode_kv_gb_s"), 1e9), elem,
+                   float(fresh.get("ns_per_byte", 0.0)) * 1e-9, float(fresh.get("min_bytes", float("inf"))))
+
+    def fresh_s(self, op: Op) -> FloatArray | float:
+        """Page-fault time of the large output tensors one invocation allocates (0 below the threshold)."""
+        if self.fresh_s_per_byte <= 0.0 or not op.fresh_count:
+            return 0.0
+        size = np.asarray(op.fresh_bytes, dtype=np.float64)
+        return np.where(size >= self.fresh_min_bytes, op.fresh_count * size * self.fresh_s_per_byte, 0.0)
 
     def attention_s(self, op: Op) -> FloatArray | None:
         """Measured seconds of one attention invocation (decode or prefill), or None without a table."""
@@ -173,6 +196,7 @@ class DeviceRates:
     roofline_sharpness: float | None
     kernel_overhead_s: float
     skinny_gemm: SkinnyGemmTable | None = None
+    lm_head_gemm: SkinnyGemmTable | None = None
     eager: EagerTables | None = None
     peak_matmul_flops_per_s: float = 0.0
     peak_mem_bw_bytes_per_s: float = 0.0
@@ -193,6 +217,8 @@ class DeviceRates:
             roofline_sharpness=engine.roofline_sharpness,
             kernel_overhead_s=engine.kernel_overhead_s,
             skinny_gemm=SkinnyGemmTable.from_device(device, matmul_compute_family(precision.weight, precision.act)),
+            lm_head_gemm=SkinnyGemmTable.lm_head_from_device(device, matmul_compute_family(precision.head,
+                                                                                           precision.act)),
             eager=EagerTables.from_device(device) if engine.use_device_hints else None,
             peak_matmul_flops_per_s=device.peak_flops_per_s(matmul_compute_family(precision.weight, precision.act)),
             peak_mem_bw_bytes_per_s=device.mem_bw_bytes_per_s,
@@ -239,10 +265,11 @@ def op_time(op: Op, rates: DeviceRates) -> OpTime:
     else:
         memory_s = op.bytes / rates.mem_bw_bytes_per_s
     skinny_s = None
-    if op.kind == GEMM and rates.skinny_gemm is not None and np.any(op.weight_bytes):
-        measured = rates.skinny_gemm.weight_seconds(op.weight_bytes, op.n_in, op.rows)
+    table = rates.lm_head_gemm if op.name == "lm_head" and rates.lm_head_gemm is not None else rates.skinny_gemm
+    if op.kind == GEMM and table is not None and np.any(op.weight_bytes):
+        measured = table.weight_seconds(op.weight_bytes, op.n_in, op.rows)
         light = np.maximum(op.flops / rates.peak_matmul_flops_per_s, op.bytes / rates.peak_mem_bw_bytes_per_s)
-        skinny_s = np.where(np.asarray(op.rows) <= rates.skinny_gemm.max_rows, np.maximum(measured, light), np.nan)
+        skinny_s = np.where(np.asarray(op.rows) <= table.max_rows, np.maximum(measured, light), np.nan)
     # Elementwise ops (norms, RoPE, activations) are fused into their neighbours by the engines we
     # model; GEMMs and attention are kernels of their own and pay the launch latency.
     launch_s = rates.kernel_overhead_s if op.kind in (GEMM, ATTENTION) else 0.0
@@ -258,5 +285,6 @@ def op_time(op: Op, rates: DeviceRates) -> OpTime:
         if measured_s is not None:
             time_s = np.where(np.isnan(measured_s), time_s, np.maximum(measured_s, time_s if op.kind == ELEMENTWISE
                                                                         else 0.0))
+        time_s = time_s + rates.eager.fresh_s(op)
     time_s = time_s + launch_s
     return OpTime(compute_s=compute_s, memory_s=memory_s, time_s=time_s)

@@ -4,11 +4,16 @@ What an eager decoder step spends its time in, measured in the backend the engin
 - `linear`: `F.linear` over rows M = 1…64 (decode) and 128…4096 (prefill) for 512…4096 input
   features; the weight cycles through copies filling 4× the last-level cache, so a decode step
   reads it cold as it does in a real model;
+- `lm_head`: the same over the rows a step sends through the output projection (one per sequence,
+  M = 1…64) on vocabulary-wide weights (32000 outputs), which stream at their own rate;
 - `sdpa_prefill`: transformers' SDPA attention (causal, grouped-query) over sequence length and batch;
 - `sdpa_decode`: one decode step of attention: the KV-cache concatenation the dynamic cache does
   plus one-query SDPA, over batch and context;
 - `glue`: the per-layer elementwise work between the GEMMs (residual add + RMSNorm, rotary
-  embedding, SiLU·mul), over tokens.
+  embedding, SiLU·mul), over tokens;
+- `alloc`: writing a freshly allocated tensor against writing a reused one, below and above the
+  size where the C allocator maps new pages for every tensor (32 MiB in glibc): the page faults
+  large eager activations pay on every call; the cost core adds it per large output tensor.
 
 Points are grouped and each group is timed in rounds (one sample of every point per round), so
 background load spreads over points instead of biasing one; fits use a low statistic.
@@ -33,6 +38,8 @@ PREFILL_ROWS = (128, 256, 512, 1024, 2048)
 # (out, in) features: the feed-forward shapes of a layer (up N = 4K, down K = 4N), where a dense layer
 # spends about three quarters of its GEMM FLOPs
 LINEAR_WEIGHTS = ((2048, 512), (4096, 1024), (1024, 4096))
+LM_HEAD_VOCAB = 32000
+LM_HEAD_IN = (512, 1024, 4096)
 HEADS, KV_HEADS, HEAD_DIM = 8, 2, 64
 PREFILL_SEQ = (128, 256, 512, 1024, 2048)
 PREFILL_BATCH = (1, 4, 16)
@@ -40,9 +47,13 @@ MAX_PREFILL_TOKENS = 8192
 DECODE_CONTEXT = (128, 512, 2048)
 DECODE_BATCH = (1, 4, 16)
 GLUE_TOKENS = (1, 16, 128, 512, 2048, 4096)
+ALLOC_MIB = (16, 64)
+"""Tensor sizes for the fresh-allocation points: below and above glibc's largest mmap threshold."""
 GLUE_HIDDEN = 1024
 GLUE_FFN = 4096
-ROUNDS = 7
+ROUNDS_PER_REPEAT = 3
+"""Rounds per timed sample of the policy (21 at full budget): the median of each point then spans
+a minute or more of the machine's drift rather than a few seconds."""
 GROUP = 8
 
 
@@ -59,9 +70,12 @@ def points(backend: Any, env: dict[str, Any]) -> list[tuple[str, dict[str, int]]
     """(kernel, params) in coverage-first order within each kernel."""
     if not applies(backend.name):
         return []
-    out: list[tuple[str, dict[str, int]]] = []
+    out: list[tuple[str, dict[str, int]]] = [("alloc", {"mib": mib, "fresh": fresh}) for mib in ALLOC_MIB
+                                             for fresh in (1, 0)]
     for n, k in LINEAR_WEIGHTS:
         out += [("linear", {"m": m, "n": n, "k": k}) for m in spread_order(DECODE_ROWS + PREFILL_ROWS)]
+    for k in LM_HEAD_IN:
+        out += [("lm_head", {"m": m, "n": LM_HEAD_VOCAB, "k": k}) for m in spread_order(DECODE_ROWS)]
     out += [("sdpa_prefill", {"batch": b, "seq": s}) for b in PREFILL_BATCH for s in PREFILL_SEQ
             if b * s <= MAX_PREFILL_TOKENS]
     out += [("sdpa_decode", {"batch": b, "context": c}) for b in DECODE_BATCH for c in DECODE_CONTEXT]
@@ -130,7 +144,7 @@ def kernel_for(backend: Any, env: dict[str, Any], kernel: str, p: dict[str, int]
         return (torch.rand(*shape, generator=gen) - 0.5).to(device=backend.device, dtype=tdtype)
 
     size = DTYPE_BYTES[dtype]
-    if kernel == "linear":
+    if kernel in ("linear", "lm_head"):
         m, n, k = p["m"], p["n"], p["k"]
         x = rand(m, k)
         ws = [rand(n, k) for _ in range(_copies(n * k * size, last_level_cache_bytes(env)))]
@@ -142,6 +156,11 @@ def kernel_for(backend: Any, env: dict[str, Any], kernel: str, p: dict[str, int]
             return linear(x, ws[state["i"]])
 
         return run, 2.0 * m * n * k, float(n * k * size)
+    if kernel == "alloc":
+        elements = p["mib"] * 2**20 // size
+        src, dst = rand(elements), rand(elements)
+        fresh = (lambda: src * 2.0) if p["fresh"] else (lambda: torch.mul(src, 2.0, out=dst))
+        return fresh, 0.0, float(elements * size)
     sdpa = _sdpa(torch)
     if kernel == "sdpa_prefill":
         b, s = p["batch"], p["seq"]
@@ -163,18 +182,25 @@ def kernel_for(backend: Any, env: dict[str, Any], kernel: str, p: dict[str, int]
     return fn, 0.0, elements
 
 
+def groups(todo: list[tuple[str, dict[str, int]]]) -> list[list[tuple[str, dict[str, int]]]]:
+    """The allocation points alone and first (before other points leave freed memory the allocator
+    could hand out again), then the rest in groups of GROUP."""
+    alloc = [pt for pt in todo if pt[0] == "alloc"]
+    rest = [pt for pt in todo if pt[0] != "alloc"]
+    return ([alloc] if alloc else []) + [rest[i:i + GROUP] for i in range(0, len(rest), GROUP)]
+
+
 def run(ctx: BenchContext) -> None:
-    """Time the points in groups of GROUP, each group in interleaved rounds."""
+    """Time the points group by group, each group in interleaved rounds."""
     if not applies(ctx.backend.name):
         ctx.result.status, ctx.result.note = "skipped", "needs the torch backend"
         return
     dtype = eager_dtype(ctx.backend.device)
-    todo = points(ctx.backend, ctx.env)
-    for start in range(0, len(todo), GROUP):
+    for group in groups(points(ctx.backend, ctx.env)):
         ctx.check_time()
-        group = todo[start:start + GROUP]
         built = [kernel_for(ctx.backend, ctx.env, kernel, p, dtype) for kernel, p in group]
-        timings = time_interleaved([b[0] for b in built], sync=ctx.backend.sync, rounds=ROUNDS,
+        timings = time_interleaved([b[0] for b in built], sync=ctx.backend.sync,
+                                   rounds=ROUNDS_PER_REPEAT * ctx.policy.repeats,
                                    min_sample_s=ctx.policy.min_sample_s, deadline_s=ctx.deadline_s,
                                    clock=ctx.clock)
         for (kernel, p), (_, flops, nbytes), timing in zip(group, built, timings, strict=True):

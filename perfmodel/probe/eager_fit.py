@@ -62,12 +62,16 @@ def _fill(table: dict[int, dict[int, float]]) -> dict[int, dict[int, float]]:
     return full
 
 
-def gemm_table(samples: list[Sample], stat: str) -> dict[str, dict[str, dict[int, float]]]:
-    """{dtype: {"k<in>": {rows: weight GB/s}}} of `F.linear` over rows, floored along rows."""
+def gemm_table(samples: list[Sample], stat: str, kernel: str = "linear") -> dict[str, dict[str, dict[int, float]]]:
+    """{dtype: {"k<in>": {rows: weight GB/s}}} of `F.linear` over rows, floored along rows.
+
+    `kernel` "linear" is the layers' feed-forward-shaped weights, "lm_head" the vocabulary-wide output
+    projection.
+    """
     out: dict[str, dict[str, dict[int, float]]] = {}
-    for dtype in sorted({str(s.params["dtype"]) for s in samples if s.kernel == "linear"}):
-        mine = [s for s in samples if s.kernel == "linear" and s.params["dtype"] == dtype]
-        for k, rows in _by(mine, "linear", "k", "m", stat, scale_work=True).items():
+    for dtype in sorted({str(s.params["dtype"]) for s in samples if s.kernel == kernel}):
+        mine = [s for s in samples if s.kernel == kernel and s.params["dtype"] == dtype]
+        for k, rows in _by(mine, kernel, "k", "m", stat, scale_work=True).items():
             out.setdefault(dtype, {})[f"k{k}"] = {m: _sig(s.bytes / t / 1e9) for m, s, t in rows}
     return out
 
@@ -100,6 +104,30 @@ def glue_ns_per_element(samples: list[Sample], stat: str, min_tokens: int = 512)
     return out
 
 
+def fresh_allocation(samples: list[Sample], stat: str) -> dict[str, float]:
+    """Extra ns per byte of writing a fresh tensor, from the largest size measured, and the size it starts at.
+
+    The smaller size counts as free when its extra cost is under a quarter of the larger one's (the
+    allocator reuses memory there); the threshold is then the allocator's, else every size pays.
+    """
+    extra: dict[int, float] = {}
+    for mib in sorted({int(s.params["mib"]) for s in samples if s.kernel == "alloc"}):
+        pair = {int(s.params["fresh"]): s for s in samples if s.kernel == "alloc" and int(s.params["mib"]) == mib}
+        if 0 in pair and 1 in pair:
+            extra[mib] = max(0.0, pair[1].seconds(stat) - pair[0].seconds(stat)) / pair[1].bytes
+    if not extra:
+        return {}
+    largest = max(extra)
+    per_byte = extra[largest]
+    below = [m for m in extra if m < largest and extra[m] < 0.25 * per_byte]
+    min_bytes = float(MMAP_THRESHOLD_MAX_BYTES if below and max(below) * 2**20 <= MMAP_THRESHOLD_MAX_BYTES else 0)
+    return {"ns_per_byte": _sig(per_byte * 1e9), "min_bytes": min_bytes}
+
+
+MMAP_THRESHOLD_MAX_BYTES = 32 * 2**20
+"""glibc's largest dynamic mmap threshold on 64-bit systems: every larger allocation maps fresh pages."""
+
+
 def spread(samples: list[Sample]) -> dict[str, float]:
     """How disturbed the timings were: p90 ÷ min of each point, median and worst."""
     ratios = sorted(s.p90_s / min(s.times_s) for s in samples if s.times_s)
@@ -110,13 +138,20 @@ def spread(samples: list[Sample]) -> dict[str, float]:
 
 
 def eager_calibration(samples: list[Sample], stat: str) -> dict[str, Any]:
-    """The `calibration.eager` section (attention, glue, spread) and the GEMM table, or {} without samples."""
+    """The `calibration.eager` section (attention, glue, spread) and the GEMM tables, or {} without samples."""
     if not samples:
         return {}
     eager: dict[str, Any] = attention_tables(samples, stat)
     glue = glue_ns_per_element(samples, stat)
     if glue:
         eager["elementwise_ns_per_element"] = glue
+    fresh = fresh_allocation(samples, stat)
+    if fresh:
+        eager["fresh_allocation"] = fresh
     eager["timing_spread"] = spread(samples)
     eager["statistic"] = stat
-    return {"eager": eager, "gemm_weight_gb_s": gemm_table(samples, stat)}
+    out = {"eager": eager, "gemm_weight_gb_s": gemm_table(samples, stat)}
+    lm_head = gemm_table(samples, stat, "lm_head")
+    if lm_head:
+        out["lm_head_weight_gb_s"] = lm_head
+    return out

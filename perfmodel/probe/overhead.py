@@ -19,7 +19,7 @@ SHARE = 0.1
 FRAMEWORK_LAYERS = (1, 2, 4)
 FRAMEWORK_NEW_TOKENS = (1, 17)
 FRAMEWORK_BATCHES = (1, 4, 16)
-FRAMEWORK_ROUNDS = 7
+FRAMEWORK_ROUNDS_PER_REPEAT = 3
 FRAMEWORK_PROMPT = 16
 TINY_ARCH = {"id": "probe-tiny-llama", "family": "llama", "num_layers": 1, "hidden_size": 64, "num_heads": 2,
              "num_kv_heads": 1, "head_dim": 32, "intermediate_size": 128, "vocab_size": 256}
@@ -65,7 +65,8 @@ def _framework(ctx: BenchContext) -> None:
             for new in FRAMEWORK_NEW_TOKENS:
                 grid.append((layers, batch, new))
                 fns.append(generate_fn(model, batch, FRAMEWORK_PROMPT, new, ctx.backend.device))
-    timings = time_interleaved(fns, sync=ctx.backend.sync, rounds=FRAMEWORK_ROUNDS, min_sample_s=0.0, max_inner=1,
+    rounds = FRAMEWORK_ROUNDS_PER_REPEAT * ctx.policy.repeats
+    timings = time_interleaved(fns, sync=ctx.backend.sync, rounds=rounds, min_sample_s=0.0, max_inner=1,
                                deadline_s=ctx.deadline_s, clock=ctx.clock)
     for (layers, batch, new), timing in zip(grid, timings, strict=True):
         ctx.record(Sample.of("hf_generate", timing, layers=layers, batch=batch, prompt_len=FRAMEWORK_PROMPT,

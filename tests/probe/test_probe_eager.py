@@ -160,3 +160,68 @@ def test_eager_kernels_run_on_the_cpu() -> None:
 def test_monotone_floor_with_work_caps_a_disturbed_large_point() -> None:
     # work 1, 2, 4: the 4-unit point (disturbed, 10 s) is capped at 4 × the 1-unit point's 1 s per unit
     assert monotone_floor([1.0, 1.5, 10.0], [1.0, 2.0, 4.0]) == [1.0, 1.5, 3.0]
+
+
+def test_lm_head_table_comes_from_its_own_points() -> None:
+    w = 8e6
+    samples = [_sample("lm_head", t, flops=float(m), nbytes=w, m=m, n=32000, k=1000) for m, t in ((1, 1e-3), (4, 4e-3))]
+    samples.append(_sample("linear", 1e-3, flops=1.0, nbytes=w, m=1, n=1000, k=1000))
+    out = eager_calibration(samples, "min")
+    assert out["lm_head_weight_gb_s"] == {"fp32": {"k1000": {1: 8.0, 4: 2.0}}}
+    assert out["gemm_weight_gb_s"] == {"fp32": {"k1000": {1: 8.0}}}
+
+
+def test_cost_core_prices_lm_head_from_its_table_and_other_gemms_from_the_layers_table() -> None:
+    from perfmodel.cost.config import Precision
+    from perfmodel.cost.engine import load_engine
+    from perfmodel.cost.roofline import DeviceRates, op_time
+
+    device = _device({"gemm_weight_gb_s": {"fp32": {"k1024": {1: 10.0, 64: 10.0}}},
+                      "lm_head_weight_gb_s": {"fp32": {"k1024": {1: 4.0, 64: 4.0}}}})
+    rates = DeviceRates.of(device, load_engine("hf-transformers"), Precision.of("fp32"))
+    head = Op("lm_head", "gemm", 1.0, flops=2e6, bytes=1e8, rows=1.0, weight_bytes=1e8, n_in=1024.0)
+    up = Op("mlp_up", "gemm", 1.0, flops=2e6, bytes=1e8, rows=1.0, weight_bytes=1e8, n_in=1024.0)
+    launch_s = rates.kernel_overhead_s
+    assert float(op_time(head, rates).time_s) - launch_s == pytest.approx(1e8 / 4e9)
+    assert float(op_time(up, rates).time_s) - launch_s == pytest.approx(1e8 / 10e9)
+
+
+def test_fresh_allocation_is_the_extra_cost_of_the_large_fresh_tensor() -> None:
+    from perfmodel.probe.eager_fit import fresh_allocation
+
+    mib = 2**20
+    samples = [_sample("alloc", t, nbytes=float(m * mib), mib=m, fresh=f)
+               for m, f, t in ((16, 1, 1.1e-3), (16, 0, 1.0e-3), (64, 1, 36e-3), (64, 0, 4e-3))]
+    out = fresh_allocation(samples, "min")
+    assert out["ns_per_byte"] == pytest.approx(32e-3 / (64 * mib) * 1e9, rel=1e-3)  # (36 - 4) ms over 64 MiB
+    assert out["min_bytes"] == 32 * mib  # 16 MiB paid almost nothing: glibc's threshold applies
+    costly_everywhere = [_sample("alloc", t, nbytes=float(m * mib), mib=m, fresh=f)
+                         for m, f, t in ((16, 1, 9e-3), (16, 0, 1e-3), (64, 1, 36e-3), (64, 0, 4e-3))]
+    assert fresh_allocation(costly_everywhere, "min")["min_bytes"] == 0.0
+
+
+def test_fresh_allocation_cost_applies_to_output_tensors_at_or_above_the_threshold() -> None:
+    mib = 2**20
+    tables = EagerTables.from_device(_device({"eager": {"fresh_allocation": {"ns_per_byte": 0.5,
+                                                                              "min_bytes": 32 * mib}}}))
+    assert tables is not None
+    big = Op("mlp_up", "gemm", 1.0, flops=1.0, bytes=1.0, fresh_bytes=np.array([16.0 * mib, 32.0 * mib]),
+             fresh_count=2.0)
+    assert np.allclose(tables.fresh_s(big), [0.0, 2 * 32 * mib * 0.5e-9])
+    assert tables.fresh_s(Op("lm_head", "gemm", 1.0, flops=1.0, bytes=1.0)) == 0.0
+
+
+def test_operators_declare_the_eager_output_tensors_of_a_gated_mlp() -> None:
+    from perfmodel.cost.batch import BatchStats
+    from perfmodel.cost.config import Parallelism, Precision
+    from perfmodel.cost.operators import step_operators
+
+    model = pm.load_model("llama-3.2-1b")  # hidden 2048, intermediate 8192, 32 heads of 64
+    ops = {op.name: op for op in step_operators(model, BatchStats.uniform(1, 2048, 0), Precision.of("fp32"),
+                                                Parallelism())}
+    tokens, f, h = 2048.0, 8192.0, 2048.0
+    assert float(ops["mlp_up"].fresh_bytes) == tokens * f * 4 and ops["mlp_up"].fresh_count == 2.0  # gate, up
+    assert float(ops["mlp_act"].fresh_bytes) == tokens * f * 4 and ops["mlp_act"].fresh_count == 2.0
+    assert float(ops["mlp_down"].fresh_bytes) == tokens * h * 4 and ops["mlp_down"].fresh_count == 1.0
+    assert float(ops["qkv_proj"].fresh_bytes) == tokens * 32 * 64 * 4  # the query projection
+    assert ops["lm_head"].fresh_count == 0.0
