@@ -142,46 +142,63 @@ def show(device: dict, text: str, points: pd.DataFrame, fits: dict, spec_peaks: 
         st.code(text, language="yaml")
 
 
-def main() -> None:
-    st.title("Calibration")
-    st.caption("Measure this machine's GEMMs and memory bandwidth, fit them, and get a calibrated device YAML "
-               "(the same steps as `perfmodel probe` then `perfmodel calibrate`), or load one written earlier.")
-    source = _ui.select(st.sidebar, "Show", SOURCES, "cal_source", SOURCES[0])
-    if source == SOURCES[1]:
-        path = device_source()
-        if not path:
-            st.info("Upload or give the path of a device YAML written by `perfmodel calibrate` in the sidebar.")
-            return
-        if not Path(path).is_file():
-            st.error(f"{path}: file not found; give a device YAML written by `perfmodel calibrate`.")
-            return
-        try:
-            data, text = read_device(path, Path(path).stat().st_mtime)
-            fits, spec_peaks, spec_bw = calibrated_gemm_curves(data, path)
-            quality = calibration_quality(data, path)
-        except (pm.PerfModelError, yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-            _ui.error(exc)
-            return
-        st.caption(f"{path} · fitted curves only: the measured points stay in the probe bundle")
-        show(data, text, gemm_points([]), fits, spec_peaks, spec_bw, quality)
+def file_mtime(path: str, what: str) -> float | None:
+    """The file's modification time (the cache key of its fit), or None after saying it is missing."""
+    if not Path(path).is_file():
+        st.error(f"{path}: file not found; give {what}.")
+        return None
+    return Path(path).stat().st_mtime
+
+
+def show_device_file() -> None:
+    """A calibrated device YAML written earlier: its fitted curves, quality and text."""
+    path = device_source()
+    if not path:
+        st.info("Upload or give the path of a device YAML written by `perfmodel calibrate` in the sidebar.")
         return
+    mtime = file_mtime(path, "a device YAML written by `perfmodel calibrate`")
+    if mtime is None:
+        return
+    try:
+        data, text = read_device(path, mtime)
+        fits, spec_peaks, spec_bw = calibrated_gemm_curves(data, path)
+        quality = calibration_quality(data, path)
+    except (pm.PerfModelError, yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        _ui.error(exc)
+        return
+    st.caption(f"{path} · fitted curves only: the measured points stay in the probe bundle")
+    show(data, text, gemm_points([]), fits, spec_peaks, spec_bw, quality)
+
+
+def show_bundle_fit() -> None:
+    """A probe bundle (fresh, uploaded or by path) fitted onto a base device spec."""
     base = _ui.select(st.sidebar, "Base device spec", [THIS_CPU, *pm.device_files()], "cal_base", THIS_CPU)
     bundle_source()
     path = st.session_state.get(BUNDLE)
     if not path:
         st.info("Run a short probe or load a bundle in the sidebar.")
         return
-    if not Path(path).is_file():
-        st.error(f"{path}: file not found; give the bundle JSON written by `perfmodel probe`.")
+    mtime = file_mtime(path, "the bundle JSON written by `perfmodel probe`")
+    if mtime is None:
         return
     try:
-        rows, device, points, fits, spec_peaks, spec_bw = fit(path, Path(path).stat().st_mtime,
-                                                              None if base == THIS_CPU else base)
+        rows, device, points, fits, spec_peaks, spec_bw = fit(path, mtime, None if base == THIS_CPU else base)
     except pm.PerfModelError as exc:
         _ui.error(exc)
         return
     text = yaml.safe_dump(device, sort_keys=False, allow_unicode=True)
     show(device, text, points, fits, spec_peaks, spec_bw, pd.DataFrame(rows))
+
+
+def main() -> None:
+    st.title("Calibration")
+    st.caption("Measure this machine's GEMMs and memory bandwidth, fit them, and get a calibrated device YAML "
+               "(the same steps as `perfmodel probe` then `perfmodel calibrate`), or load one written earlier.")
+    source = _ui.select(st.sidebar, "Show", SOURCES, "cal_source", SOURCES[0])
+    if source == SOURCES[1]:
+        show_device_file()
+    else:
+        show_bundle_fit()
 
 
 main()
