@@ -4,7 +4,9 @@ The simulator scores every serving row (`perfmodel validate --serving`), but a l
 evaluates the model thousands of times, so it uses :func:`perfmodel.steady_state` and only the rows
 that closed form describes: closed-loop (fixed-concurrency) runs of a unified deployment without
 speculative decoding, output tokens/s and mean TPOT (a median TPOT is no stand-in:
-with long prompts most sequences see no prompt chunk while the mean pays for every chunk).
+with long prompts most sequences see no prompt chunk while the mean pays for every chunk). At
+concurrency 1 it is: each request decodes alone, every one at the same per-token cost, so a run
+that reports only the median TPOT contributes it as the mean.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ def serving_fit_rows(serving: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _key, part in usable.groupby("config_id", sort=False):
         by_q = {q: r for q, r in zip(part["quantity"], part.itertuples(index=False), strict=True)}
+        if "tpot_mean_s" not in by_q and "tpot_p50_s" in by_q and float(part["concurrency"].iloc[0]) == 1.0:
+            by_q["tpot_mean_s"] = by_q["tpot_p50_s"]  # alone, every request decodes at the same per-token cost
         for quantity in FIT_QUANTITIES:
             row = by_q.get(quantity)
             if row is not None:
