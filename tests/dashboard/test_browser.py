@@ -90,6 +90,10 @@ def server() -> Iterator[str]:
 def browser(server: str):
     with playwright_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # the app's first run registers its pages: until then a deep link shows a "Page not found" dialog
+        first = b.new_context()
+        visit(first.new_page(), server, "estimate")
+        first.close()
         yield b
         b.close()
 
