@@ -28,16 +28,13 @@ import io
 import subprocess
 import sys
 
+from perfmodel.calibrate.serving_data import SERVING_COLUMNS
+
 REPO = "github:dstackai/benchmarks"
 COMMIT = "7f37e6697725e58dd09b9ef190b62ce19f01d45e"
 PATH = "Deepseek-R1/raw_data/online_results.csv"
 NUM_PROMPTS = 500
 
-COLUMNS = [
-    "hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model", "weight_dtype",
-    "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio", "num_requests",
-    "spec_decode", "disagg", "quantity", "value", "reliability", "source", "date",
-]
 
 # result column -> (quantity, scale to SI)
 KEYS = {
@@ -107,7 +104,7 @@ def main(mirror: str) -> None:
     """Print the serving rows as CSV (no header)."""
     text = subprocess.run(["git", "-C", mirror, "show", f"{COMMIT}:{PATH}"], check=True, capture_output=True,
                           text=True).stdout
-    w = csv.DictWriter(sys.stdout, COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(sys.stdout, SERVING_COLUMNS, lineterminator="\n")
     for row in rows_from_csv(text):
         w.writerow(row)
 

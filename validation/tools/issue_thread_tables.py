@@ -33,11 +33,7 @@ from __future__ import annotations
 import csv
 import sys
 
-COLUMNS = [
-    "hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model", "weight_dtype",
-    "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio", "num_requests",
-    "spec_decode", "disagg", "quantity", "value", "reliability", "source", "date",
-]
+from perfmodel.calibrate.serving_data import SERVING_COLUMNS
 
 # --- 1. InferenceX issue 870: (ISL, OSL, concurrency) -> metric -> value as printed (ms, E2E in s) ---
 IX_URL = "https://github.com/SemiAnalysisAI/InferenceX/issues/870"
@@ -116,7 +112,7 @@ def trtllm_rows() -> list[dict]:
 
 def main() -> None:
     """Print the serving rows as CSV (no header)."""
-    w = csv.DictWriter(sys.stdout, COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(sys.stdout, SERVING_COLUMNS, lineterminator="\n")
     for row in inferencex_rows() + trtllm_rows():
         w.writerow(row)
 

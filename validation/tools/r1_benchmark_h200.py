@@ -32,12 +32,9 @@ import json
 import subprocess
 import sys
 
+from perfmodel.calibrate.serving_data import SERVING_COLUMNS
+
 REPO = "github:simon-mo/R1-Benchmark"
-COLUMNS = [
-    "hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model", "weight_dtype",
-    "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio", "num_requests",
-    "spec_decode", "disagg", "quantity", "value", "reliability", "source", "date",
-]
 KEYS = {
     "request_throughput": ("request_throughput_per_s", 1.0),
     "output_throughput": ("output_tokens_per_s", 1.0),
@@ -135,7 +132,7 @@ def dense_rows(mirror: str) -> list[dict]:
 
 def main(mirror: str) -> None:
     """Print the serving rows as CSV (no header)."""
-    w = csv.DictWriter(sys.stdout, COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(sys.stdout, SERVING_COLUMNS, lineterminator="\n")
     for row in deepseek_rows(mirror) + dense_rows(mirror):
         w.writerow(row)
 

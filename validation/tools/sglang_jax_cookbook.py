@@ -21,17 +21,14 @@ import re
 import subprocess
 import sys
 
+from perfmodel.calibrate.serving_data import SERVING_COLUMNS
+
 REPO = "github:sgl-project/sglang-jax"
 COMMIT = "cddbf6f1cc33cbdd453bd8f36ff7051cf46ca176"
 RECIPES = {
     "docs/cookbook/autoregressive/Llama/Llama3.1.md": ("llama-3.1-8b", "512/512", "2026-06"),
     "docs/cookbook/autoregressive/Google/Gemma2.md": ("gemma-2-27b", "1024/1024", "2026-07"),
 }
-COLUMNS = [
-    "hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model", "weight_dtype",
-    "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio", "num_requests",
-    "spec_decode", "disagg", "quantity", "value", "reliability", "source", "date",
-]
 # printed label -> (quantity, scale to SI)
 LABELS = {
     "Request throughput (req/s)": ("request_throughput_per_s", 1.0),
@@ -78,7 +75,7 @@ def rows_for(path: str, text: str) -> list[dict]:
 
 def main(mirror: str) -> None:
     """Print the serving rows as CSV (no header)."""
-    w = csv.DictWriter(sys.stdout, COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(sys.stdout, SERVING_COLUMNS, lineterminator="\n")
     for path in RECIPES:
         text = subprocess.run(["git", "-C", mirror, "show", f"{COMMIT}:{path}"], check=True, capture_output=True,
                               text=True).stdout

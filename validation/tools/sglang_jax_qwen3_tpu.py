@@ -21,16 +21,13 @@ import re
 import subprocess
 import sys
 
+from perfmodel.calibrate.serving_data import SERVING_COLUMNS
+
 REPO = "github:sgl-project/sglang-jax"
 COMMIT = "fe09d9532aeadb3cede2695ceaac2756b00014e2"
 PATH = "docs/cookbook/base/benchmarks/qwen3_benchmark.md"
 PROMPTS_PER_CONCURRENCY = 3
 
-COLUMNS = [
-    "hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model", "weight_dtype",
-    "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio", "num_requests",
-    "spec_decode", "disagg", "quantity", "value", "reliability", "source", "date",
-]
 ENGINES = {
     "SGL_JAX": ("sglang-jax", "nightly-10f32e49ab19",
                 "sgl_jax.launch_server --tp-size=4 --dtype=bfloat16 --chunked-prefill-size=2048 "
@@ -78,7 +75,7 @@ def main(mirror: str) -> None:
     """Print the serving rows as CSV (no header)."""
     text = subprocess.run(["git", "-C", mirror, "show", f"{COMMIT}:{PATH}"], check=True, capture_output=True,
                           text=True).stdout
-    w = csv.DictWriter(sys.stdout, COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(sys.stdout, SERVING_COLUMNS, lineterminator="\n")
     for row in rows_from_markdown(text):
         w.writerow(row)
 

@@ -19,15 +19,12 @@ import re
 import subprocess
 import sys
 
+from perfmodel.calibrate.serving_data import SERVING_COLUMNS
+
 REPO = "github:AI-Hypercomputer/tpu-recipes"
 COMMIT = "7fbfaa9225d50eb7d1f131a401447a242ba45009"
 PATH = "inference/trillium/vLLM/Llama3.3/README.md"
 IMAGE = "nightly-20251129-28607fc-39e63de"
-COLUMNS = [
-    "hardware", "num_devices", "tp", "pp", "ep", "dp", "engine", "engine_version", "model", "weight_dtype",
-    "kv_dtype", "concurrency", "request_rate", "input_len", "output_len", "range_ratio", "num_requests",
-    "spec_decode", "disagg", "quantity", "value", "reliability", "source", "date",
-]
 # printed label -> (quantity, scale to SI)
 LABELS = {
     "Request throughput (req/s)": ("request_throughput_per_s", 1.0),
@@ -89,7 +86,7 @@ def main(mirror: str) -> None:
     """Print the serving rows as CSV (no header)."""
     text = subprocess.run(["git", "-C", mirror, "show", f"{COMMIT}:{PATH}"], check=True, capture_output=True,
                           text=True).stdout
-    w = csv.DictWriter(sys.stdout, COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(sys.stdout, SERVING_COLUMNS, lineterminator="\n")
     for row in rows_for(text):
         w.writerow(row)
 
