@@ -12,6 +12,7 @@ from scipy.sparse import lil_matrix
 
 from perfmodel.calibrate.data import KERNEL_ENGINE, study_of
 from perfmodel.calibrate.params import (
+    ARCHITECTURE_FIELDS,
     ENGINE_FIELDS,
     ENGINE_PARAMS,
     GLOBAL_PARAMS,
@@ -168,19 +169,27 @@ def is_current_profile(engine: EngineProfile) -> bool:
     return engine.family is not None and engine.family == engine.name
 
 
-def generic_engine(engines: dict[str, EngineProfile]) -> EngineProfile:
+def generic_engine(engines: dict[str, EngineProfile],
+                   fitted: dict[str, Iterable[str]] | None = None) -> EngineProfile:
     """A typical engine: the geometric mean (arithmetic for linear parameters) of the current engine profiles.
 
     Used for engine names that have no profile of their own. Profiles of old versions, unnamed
-    research stacks and isolated kernels are left out.
+    research stacks and isolated kernels are left out. `fitted` (engine name -> its fields freed by data)
+    makes each field of one architecture (:data:`ARCHITECTURE_FIELDS`, the MoE costs) the mean over the
+    profiles that measured it, so what only MoE rows identify is not diluted by the priors of engines that
+    never served an MoE model; where no profile measured it, and for every other field, the mean is over
+    all of them.
     """
-    current = [e for _name, e in sorted(engines.items()) if is_current_profile(e)]
+    current = {name: e for name, e in sorted(engines.items()) if is_current_profile(e)}
     base = prior_engine("generic")
     if not current:
         return base.model_copy(update={"name": "generic"})
+    fitted = fitted or {}
     update: dict[str, float] = {}
     for name, *_rest, log in GLOBAL_PARAMS + ENGINE_PARAMS:
-        values = np.array([getattr(e, name) for e in current], dtype=float)
+        measured = [e for engine_name, e in current.items()
+                    if name in ARCHITECTURE_FIELDS and name in set(fitted.get(engine_name, ()))]
+        values = np.array([getattr(e, name) for e in (measured or current.values())], dtype=float)
         update[name] = float(np.exp(np.mean(np.log(values)))) if log else float(np.mean(values))
     return base.model_copy(update=update | {"name": "generic", "calibrated": True})
 
@@ -199,14 +208,15 @@ def current_profiles(result: FitResult) -> dict[str, EngineProfile]:
 
 def generic_profile(result: FitResult) -> EngineProfile:
     """The `generic` profile a fit gives: the mean of the current profiles it fitted (at least one of their own
-    fields freed by rows), or of every current profile at its priors when it fitted none.
+    fields freed by rows), or of every current profile at its priors when it fitted none. The MoE fields are
+    averaged over the profiles that fitted them, where any did.
 
     `calibrate-engines` ships this; cross-validation predicts an engine a fold has no rows of with it.
     """
     current = current_profiles(result)
     own = fitted_fields(result.params)
     fitted = {name: engine for name, engine in current.items() if own.get(f"engine:{name}")}
-    return generic_engine(fitted or current)
+    return generic_engine(fitted or current, {name: own.get(f"engine:{name}", []) for name in current})
 
 
 def held_out_engines(result: FitResult, names: Iterable[str]) -> dict[str, EngineProfile]:

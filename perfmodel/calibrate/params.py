@@ -104,6 +104,11 @@ def device_prior(device: Device, which: str) -> float:
     return defaults[device.kind]
 
 
+ARCHITECTURE_FIELDS = ("moe_layer_overhead_s", "moe_efficiency")
+"""Fields only one architecture's rows identify (routed experts). An engine whose rows hold no such model keeps
+its prior there, which says nothing about the engine: the typical engine takes these from the engines fitted
+to them."""
+
 KERNEL_QUALITY = ("bandwidth_scale", "gemm_scale", "attention_efficiency", "attention_bandwidth_scale")
 """General kernel-quality scales: freed only when the engine's rows span at least two models, so one model's
 peculiarities are not read as the engine's."""

@@ -32,7 +32,7 @@ class EngineProfile(BaseModel):
     family: str | None = None
     """The engine this profile belongs to (`trtllm` for `trtllm` and `trtllm-0.6`)."""
     software: str | None = None
-    """Software versions the profile stands for, in words, e.g. `TensorRT-LLM >= 0.17, 1.x`."""
+    """Software versions the profile stands for, in words, e.g. `TensorRT-LLM >= 0.20, 1.x`."""
     versions: str | None = None
     """The same as a PEP 440 range (`>=0.8`), used to pick the profile for a stated engine version."""
     hardware: tuple[str, ...] = ()
@@ -108,12 +108,12 @@ class EngineProfile(BaseModel):
             return precision.with_lm_head(gguf_output_dtype(precision.weight))
         return precision
 
-    def gemm_efficiency(self, device: Device) -> float:
-        """Large-shape GEMM fraction of peak on `device` with this engine."""
+    def gemm_efficiency(self, device: Device, dtype: str | None = None) -> float:
+        """Large-shape GEMM fraction of `dtype`'s peak on `device` with this engine (BF16's when None)."""
         if not self.use_device_hints:
             return self.gemm_scale
         base = _device_value(device, "gemm", DEFAULT_GEMM_EFFICIENCY)
-        return min(1.0, base * self.gemm_scale)
+        return min(1.0, base * self.gemm_scale * gemm_dtype_ratio(device, dtype))
 
     def bandwidth_efficiency(self, device: Device) -> float:
         """Achieved fraction of memory bandwidth on `device` with this engine."""
@@ -136,6 +136,19 @@ def _device_value(device: Device, which: str, defaults: dict[str, float]) -> flo
         if hints is not None and getattr(hints, which) is not None:
             return float(getattr(hints, which))
     return defaults[device.kind]
+
+
+def gemm_dtype_ratio(device: Device, dtype: str | None) -> float:
+    """How much lower (or higher) a fraction of its own peak a `dtype` GEMM reaches than a BF16 one on `device`,
+    from the published per-dtype figures (`efficiency_hints.gemm_by_dtype`); 1 where none is published, and on a
+    device calibrated by a probe, which measured its own."""
+    hints = device.efficiency_hints
+    calib = device.calibration
+    if dtype is None or hints is None or not hints.gemm or not hints.gemm_by_dtype or dtype not in hints.gemm_by_dtype:
+        return 1.0
+    if calib is not None and calib.gemm_efficiency:
+        return 1.0
+    return hints.gemm_by_dtype[dtype] / hints.gemm
 
 
 def device_efficiency_source(device: Device) -> str:

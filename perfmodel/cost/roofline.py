@@ -11,7 +11,7 @@ from perfmodel.cost.config import Precision
 from perfmodel.cost.engine import EngineProfile
 from perfmodel.cost.operators import ATTENTION, ELEMENTWISE, GEMM, Op
 from perfmodel.specs.device import Device
-from perfmodel.specs.dtypes import matmul_compute_family
+from perfmodel.specs.dtypes import attention_compute_family, matmul_compute_family
 
 
 def _calib_extra(device: Device, key: str) -> dict | None:
@@ -205,10 +205,12 @@ class DeviceRates:
     @classmethod
     def of(cls, device: Device, engine: EngineProfile, precision: Precision) -> DeviceRates:
         gemm_eff = engine.gemm_efficiency(device)
+        matmul_family = matmul_compute_family(precision.weight, precision.act)
+        attention_family = attention_compute_family(precision.act, precision.kv)
         return cls(
-            matmul_flops_per_s=device.peak_flops_per_s(matmul_compute_family(precision.weight, precision.act))
-            * gemm_eff,
-            attention_flops_per_s=device.peak_flops_per_s(precision.act.compute) * gemm_eff,
+            matmul_flops_per_s=device.peak_flops_per_s(matmul_family) * engine.gemm_efficiency(device, matmul_family),
+            attention_flops_per_s=device.peak_flops_per_s(attention_family)
+            * engine.gemm_efficiency(device, attention_family),
             vector_flops_per_s=device.peak_flops_per_s("fp32") * gemm_eff,
             mem_bw_bytes_per_s=device.mem_bw_bytes_per_s * engine.bandwidth_efficiency(device),
             attention_efficiency=engine.attention_efficiency,
@@ -216,11 +218,11 @@ class DeviceRates:
             gqa_kv_reread=engine.gqa_kv_reread,
             roofline_sharpness=engine.roofline_sharpness,
             kernel_overhead_s=engine.kernel_overhead_s,
-            skinny_gemm=SkinnyGemmTable.from_device(device, matmul_compute_family(precision.weight, precision.act)),
+            skinny_gemm=SkinnyGemmTable.from_device(device, matmul_family),
             lm_head_gemm=SkinnyGemmTable.lm_head_from_device(device, matmul_compute_family(precision.head,
                                                                                            precision.act)),
             eager=EagerTables.from_device(device) if engine.use_device_hints else None,
-            peak_matmul_flops_per_s=device.peak_flops_per_s(matmul_compute_family(precision.weight, precision.act)),
+            peak_matmul_flops_per_s=device.peak_flops_per_s(matmul_family),
             peak_mem_bw_bytes_per_s=device.mem_bw_bytes_per_s,
             moe_efficiency=engine.moe_efficiency,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
@@ -65,6 +65,16 @@ class EfficiencyHints(_Frozen):
 
     gemm: float | None = Field(default=None, gt=0, le=1)
     bandwidth: float | None = Field(default=None, gt=0, le=1)
+    gemm_by_dtype: dict[str, Annotated[float, Field(gt=0, le=1)]] | None = None
+    """Large-GEMM fraction of that dtype's own peak where it differs from `gemm` (the BF16 figure), e.g.
+    `{fp8: 0.709}` on H100 (MAMF). Keys are matmul compute families (`fp8`, `int8`, `fp4`, ...)."""
+
+    @model_validator(mode="after")
+    def _known_dtypes(self) -> EfficiencyHints:
+        unknown = sorted(set(self.gemm_by_dtype or {}) - set(COMPUTE_KEYS))
+        if unknown:
+            raise ValueError(f"gemm_by_dtype has unknown dtypes {unknown}; use any of {', '.join(COMPUTE_KEYS)}")
+        return self
 
 
 class CalibrationSpec(BaseModel):

@@ -97,6 +97,25 @@ def matmul_compute_family(weight: DType, act: DType) -> str:
     return weight.compute if weight.weight_only else act.compute
 
 
+LOW_PRECISION_ATTENTION = {"fp8"}
+"""Formats attention kernels compute in when both the activations and the KV cache are stored in them
+(FP8 FMHA, FlashAttention-3 / FlashMLA FP8); any other mix computes attention in 16 bits."""
+
+
+def attention_compute_family(act: DType, kv: DType) -> str:
+    """The peak the attention math (Q·Kᵀ, P·V) runs on.
+
+    FP8 activations with an FP8 KV cache (or FP4 activations with an FP8 cache) run FP8 attention; FP8
+    GEMM activations with a BF16 cache, or a quantized cache under 16-bit activations, dequantize and run in
+    16 bits: W8A8 GEMMs do not make the attention FP8.
+    """
+    if kv.compute in LOW_PRECISION_ATTENTION and act.compute in ("fp8", "fp4"):
+        return kv.compute
+    if act.compute in ("bf16", "fp16", "fp32", "tf32"):
+        return act.compute
+    return "bf16"
+
+
 def gguf_output_dtype(weight: DType) -> DType:
     """The dtype llama.cpp's quantization presets give the output (lm_head) matrix.
 

