@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from perfmodel.calibrate.serving_data import DISAGG, configurations, row_keys
-from perfmodel.cost.engine import EngineProfile
+from perfmodel.cost.engine import EngineProfile, load_engine
 from perfmodel.errors import PerfModelError
 from perfmodel.sim.metrics import itl_samples, weighted_quantile
 from perfmodel.sim.result import SimResult
@@ -60,9 +60,18 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
 
 
+def scheduler_limits(engine: str) -> dict[str, int]:
+    """The assumed scheduler limits of `engine`'s family (`sglang-0.4` schedules as `sglang` does)."""
+    try:
+        family = load_engine(engine).family or engine
+    except PerfModelError:
+        family = engine
+    return ENGINE_SCHEDULER.get(engine) or ENGINE_SCHEDULER.get(family, DEFAULT_SCHEDULER)
+
+
 def scheduler_for(engine: str) -> SchedulerSpec:
     """Continuous batching with the engine's assumed sequence and token limits."""
-    return SchedulerSpec(name="continuous", **ENGINE_SCHEDULER.get(engine, DEFAULT_SCHEDULER))
+    return SchedulerSpec(name="continuous", **scheduler_limits(engine))
 
 
 def length_spec(length: float, range_ratio: float) -> LengthSpec:
@@ -223,7 +232,7 @@ def predict_serving_steady(table: pd.DataFrame,
                 ratio = part["range_ratio"].to_numpy(dtype=np.float64)
                 inp = np.array([mean_length(x, r) for x, r in zip(part["input_len"], ratio, strict=True)])
                 outl = np.array([mean_length(x, r) for x, r in zip(part["output_len"], ratio, strict=True)])
-                sched = ENGINE_SCHEDULER.get(first["engine"], DEFAULT_SCHEDULER)
+                sched = scheduler_limits(first["engine"])
                 kv = first["kv_dtype"] or None
                 common = dict(input_len=inp, output_len=outl, replicas=int(first["dp"]), tp=int(first["tp"]),
                               pp=int(first["pp"]), ep=int(first["ep"]), weight_dtype=first["weight_dtype"],

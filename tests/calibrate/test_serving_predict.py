@@ -130,3 +130,12 @@ def test_validate_serving_without_files(monkeypatch) -> None:
     r = runner.invoke(app, ["validate", "--serving"])
     assert r.exit_code == 2 and "serving*.csv" in r.output and len(r.output.strip().splitlines()) == 1
     assert runner.invoke(app, ["validate", "--fast"]).exit_code == 2
+
+
+def test_an_old_version_schedules_as_its_family() -> None:
+    from perfmodel.calibrate.serving_predict import DEFAULT_SCHEDULER, ENGINE_SCHEDULER, scheduler_limits
+
+    assert scheduler_limits("sglang-0.4") == ENGINE_SCHEDULER["sglang"]
+    assert scheduler_limits("trtllm-0.17") == ENGINE_SCHEDULER["trtllm"]
+    assert scheduler_limits("vllm-v0") == ENGINE_SCHEDULER["vllm"]
+    assert scheduler_limits("no-such-engine") == DEFAULT_SCHEDULER
