@@ -66,7 +66,7 @@ def scheduler_limits(engine: str) -> dict[str, int]:
         family = load_engine(engine).family or engine
     except PerfModelError:
         family = engine
-    return ENGINE_SCHEDULER.get(engine) or ENGINE_SCHEDULER.get(family, DEFAULT_SCHEDULER)
+    return ENGINE_SCHEDULER.get(family, DEFAULT_SCHEDULER)  # a current profile is its own family
 
 
 def scheduler_for(engine: str) -> SchedulerSpec:
